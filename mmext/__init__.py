@@ -1,0 +1,2 @@
+"""mmext: OpenMMLab 2.0 plugins."""
+from .version import __version__
