@@ -1,0 +1,4 @@
+# mmdet's default runtime plus mmext's registration (every mmext config imports mmext).
+_base_ = 'mmdet::_base_/default_runtime.py'
+custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+default_hooks = dict(logger=dict(interval=10))

@@ -1,0 +1,3 @@
+"""mmext.datasets.transforms."""
+
+__all__ = []

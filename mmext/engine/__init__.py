@@ -1,0 +1,2 @@
+"""mmext.engine."""
+from .hooks import *  # noqa: F401,F403

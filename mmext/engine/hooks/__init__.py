@@ -1,0 +1,3 @@
+"""mmext.engine.hooks."""
+
+__all__ = []

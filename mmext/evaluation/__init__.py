@@ -1,0 +1,2 @@
+"""mmext.evaluation."""
+from .metrics import *  # noqa: F401,F403

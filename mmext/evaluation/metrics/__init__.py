@@ -1,0 +1,3 @@
+"""mmext.evaluation.metrics."""
+
+__all__ = []

@@ -1,0 +1,10 @@
+"""mmext.models: importing it registers every model component."""
+from .backbones import *  # noqa: F401,F403
+from .classifiers import *  # noqa: F401,F403
+from .dense_heads import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+"""mmext.models.classifiers."""
+
+__all__ = []

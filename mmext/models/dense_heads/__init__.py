@@ -1,0 +1,3 @@
+"""mmext.models.dense_heads."""
+
+__all__ = []

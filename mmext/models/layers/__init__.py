@@ -1,0 +1,5 @@
+"""mmext.models.layers."""
+
+from .frm import FeatureRefinementModule
+
+__all__ = ['FeatureRefinementModule']

@@ -1,0 +1,3 @@
+"""mmext.models.losses."""
+
+__all__ = []

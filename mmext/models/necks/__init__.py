@@ -1,0 +1,3 @@
+"""mmext.models.necks."""
+
+__all__ = []

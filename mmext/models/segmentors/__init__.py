@@ -1,0 +1,3 @@
+"""mmext.models.segmentors."""
+
+__all__ = []

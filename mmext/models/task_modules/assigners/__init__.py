@@ -1,0 +1,3 @@
+"""mmext.models.task_modules.assigners."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""mmext.models.utils."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""mmext.structures."""
+
+__all__ = []

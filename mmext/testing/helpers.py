@@ -1,0 +1,63 @@
+"""Cached synthetic data and one-call train+test runs for tests."""
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, Optional
+
+_CACHE_ENV = 'MMEXT_SYNTHETIC_CACHE'
+
+
+def synthetic_root(fmt: str, seed: int = 0, **kwargs) -> str:
+    """Return the root of synthetic dataset ``fmt``, generating it once per cache folder.
+
+    The cache folder is ``$MMEXT_SYNTHETIC_CACHE`` (the test suite sets it to a per-run temporary
+    folder) or, when unset, ``<tmp>/mmext_synthetic``. A completed dataset has a ``.done`` marker,
+    so parallel test workers never read a half-written set.
+    """
+    from filelock import FileLock
+
+    from mmext.datasets.synthetic import generate
+    base = os.environ.get(_CACHE_ENV) or osp.join(tempfile.gettempdir(), 'mmext_synthetic')
+    key = hashlib.sha1(json.dumps([seed, sorted(kwargs.items())], default=str).encode()).hexdigest()
+    root = osp.join(base, f'{fmt}_{key[:10]}')
+    os.makedirs(base, exist_ok=True)
+    with FileLock(root + '.lock'):
+        if not osp.exists(osp.join(root, '.done')):
+            generate(fmt, root, seed=seed, **kwargs)
+            open(osp.join(root, '.done'), 'w').close()
+    return root
+
+
+def latest_checkpoint(work_dir: str) -> str:
+    """Path of the checkpoint the last training run in ``work_dir`` saved."""
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            return f.read().strip()
+    ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
+    if not ckpts:
+        raise FileNotFoundError(f'no checkpoint in {work_dir}')
+    return ckpts[-1]
+
+
+def run_config(config_path: str, work_dir: str, cfg_options: Optional[dict] = None,
+               train: bool = True, test: bool = True,
+               checkpoint: Optional[str] = None) -> Dict[str, float]:
+    """Train then test ``config_path`` exactly as ``tools/train.py`` and ``tools/test.py`` do.
+
+    Returns the test metrics (empty when ``test`` is False).
+    """
+    from mmext import apis
+    if train:
+        cfg = apis.load_config(config_path, cfg_options)
+        cfg = apis.setup_train_cfg(cfg, config_path, work_dir=work_dir)
+        apis.train(cfg)
+    if not test:
+        return {}
+    cfg = apis.load_config(config_path, cfg_options)
+    cfg = apis.setup_test_cfg(cfg, config_path, checkpoint or latest_checkpoint(work_dir),
+                              work_dir=work_dir)
+    return apis.test(cfg)

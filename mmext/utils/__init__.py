@@ -1,0 +1,4 @@
+"""mmext.utils: compatibility fixes for the pinned stack and small shared helpers."""
+from .compat import CHECKPOINT_SAFE_GLOBALS, apply_all  # noqa: F401
+
+__all__ = ['apply_all', 'CHECKPOINT_SAFE_GLOBALS']

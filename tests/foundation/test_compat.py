@@ -1,0 +1,69 @@
+"""The compatibility fixes of mmext.utils.compat, each against the failure it covers."""
+import collections
+import os
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+
+import mmext  # noqa: F401  (applies the fixes)
+
+
+def test_collections_sequence_and_mmrotate_registration():
+    assert collections.Sequence is collections.abc.Sequence
+    from mmrotate.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    from mmrotate.registry import MODELS
+    assert MODELS.get('RotatedRetinaNet') is not None or MODELS.get('RotatedRepPoints') is not None
+
+
+class _Payload:
+    """Unpickling this runs ``os.system`` — what a malicious checkpoint would carry."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_malicious_checkpoint_is_refused_without_running(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'meta': _Payload(str(marker))}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        _load_checkpoint(str(path), map_location='cpu')
+    assert not marker.exists(), 'the payload ran'
+
+
+def test_mmengine_checkpoint_contents_load_with_weights_only(tmp_path):
+    import numpy as np
+    from mmengine.logging import HistoryBuffer, MessageHub
+    from mmengine.runner.checkpoint import _load_checkpoint
+    hub = MessageHub.get_instance('compat-test')
+    hub.update_scalar('train/loss', 0.5)
+    hub.update_info('iter', 3)
+    ckpt = dict(meta=dict(epoch=1, iter=3, seed=0, dataset_meta=dict(classes=('a', 'b'))),
+                state_dict={'w': torch.ones(2)}, message_hub=hub.state_dict(),
+                extra=np.arange(3, dtype=np.float64))
+    path = tmp_path / 'ok.pth'
+    torch.save(ckpt, path)
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+    assert loaded['meta']['dataset_meta']['classes'] == ('a', 'b')
+
+
+def test_cpu_distributed_patch_is_installed():
+    from mmengine.dist import utils as dist_utils
+    assert getattr(dist_utils._init_dist_pytorch, '__mmext_cpu_aware__', False)
+    assert getattr(dist_utils._init_dist_slurm, '__mmext_cpu_aware__', False)
+
+
+def test_apply_all_is_idempotent():
+    from mmext.utils import compat
+    from mmengine.dist import utils as dist_utils
+    before = dist_utils._init_dist_pytorch
+    compat.apply_all()
+    assert dist_utils._init_dist_pytorch is before
