@@ -16,7 +16,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='the dir to save logs and test_metrics.json')
     parser.add_argument('--out', help='dump the predictions to this pickle file')
     parser.add_argument('--show-dir', help='save images with predictions drawn into this dir '
-                        '(relative to the run folder under the work dir, as upstream)')
+                        '(a relative path is placed inside the work dir)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',

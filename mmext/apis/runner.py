@@ -167,10 +167,13 @@ def _enable_visualisation(cfg: Config, show_dir: str) -> None:
         hook['test_out_dir'] = show_dir
     elif hook_type == 'SegVisualizationHook':  # mmseg writes under visualizer.save_dir
         hook['draw'] = True
-        cfg.visualizer['save_dir'] = show_dir
+        hook['interval'] = 1
+        # relative to the work dir, like the detection hook (mmseg's own test.py uses the cwd)
+        cfg.visualizer['save_dir'] = show_dir if osp.isabs(show_dir) else osp.join(
+            cfg.work_dir, show_dir)
     elif hook_type == 'VisualizationHook':  # mmpretrain
         hook['enable'] = True
-        hook['out_dir'] = show_dir
+        hook['out_dir'] = show_dir if osp.isabs(show_dir) else osp.join(cfg.work_dir, show_dir)
     else:
         raise ConfigError(f'--show-dir: unknown visualisation hook {hook["type"]}.')
 

@@ -134,6 +134,8 @@ def rotated_box_iou(boxes1: Tensor,
         ])
     area1 = b1[:, 2].clamp(min=0) * b1[:, 3].clamp(min=0)
     area2 = b2[:, 2].clamp(min=0) * b2[:, 3].clamp(min=0)
+    # a zero-area box overlaps nothing (clipping would leave a rounding residue), like mmcv
+    inter = torch.where((area1 > 0) & (area2 > 0), inter, torch.zeros_like(inter))
     denom = area1 + area2 - inter if mode == 'iou' else area1
     iou = inter / denom.clamp(min=eps)
     return iou if aligned else iou.reshape(num1, num2)

@@ -26,6 +26,7 @@ import collections
 import collections.abc
 import contextlib
 import functools
+import pickle
 
 import torch
 
@@ -66,7 +67,24 @@ def _checkpoint_safe_globals():
     dtype_classes = [type(np.dtype(t)) for t in (
         np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.float16, np.float32,
         np.float64)]
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype, *dtype_classes]
+    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype, *dtype_classes,
+            (_history_buffer_getattr, 'builtins.getattr')]
+
+
+def _history_buffer_getattr(obj, name, *default):
+    """Stands in for ``builtins.getattr`` when a checkpoint is unpickled.
+
+    ``HistoryBuffer`` keeps its statistics methods (``HistoryBuffer.mean``, ...) in a dict, and
+    pickle protocol 2 stores each as ``getattr(HistoryBuffer, 'mean')``. Only that look-up is
+    allowed: the public methods of ``HistoryBuffer``. Anything else is refused.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) and not name.startswith('_') \
+            and callable(getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint refused: it asks for getattr({obj!r}, {name!r}), which an mmengine '
+        'checkpoint never does')
 
 
 CHECKPOINT_SAFE_GLOBALS = None  # filled by fix_checkpoint_loading()

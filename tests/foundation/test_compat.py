@@ -15,7 +15,8 @@ def test_collections_sequence_and_mmrotate_registration():
     from mmrotate.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     from mmrotate.registry import MODELS
-    assert MODELS.get('RotatedRetinaNet') is not None or MODELS.get('RotatedRepPoints') is not None
+    # RefineSingleStageDetector lives in the module that imports collections.Sequence
+    assert MODELS.get('RefineSingleStageDetector') is not None
 
 
 class _Payload:
@@ -67,3 +68,20 @@ def test_apply_all_is_idempotent():
     before = dist_utils._init_dist_pytorch
     compat.apply_all()
     assert dist_utils._init_dist_pytorch is before
+
+
+@pytest.mark.parametrize('target', ['init', 'ndarray'])
+def test_getattr_in_a_checkpoint_is_limited_to_history_buffer_methods(tmp_path, target):
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import _load_checkpoint
+    args = (HistoryBuffer, '__init__') if target == 'init' else (np.ndarray, 'tofile')
+
+    class _Sneaky:
+        def __reduce__(self):
+            return (getattr, args)
+
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'meta': _Sneaky()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='refused'):
+        _load_checkpoint(str(path), map_location='cpu')

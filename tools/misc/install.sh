@@ -66,10 +66,9 @@ else
 fi
 "$PY" -c 'import torch, torchvision; print("    torch", torch.__version__, "| torchvision", torchvision.__version__, "| cuda available:", torch.cuda.is_available())' \
   || fail "import torchvision failed: torch and torchvision do not match (a '+cpu' torch has no torchvision). Remove $VENV and run make install again."
-TORCH_FULL=$("$PY" -c 'import torch; print(torch.__version__)')
+# keep exactly this torch/torchvision in every later step (distribution versions, as pip sees them)
 CONSTRAINTS=$(mktemp)
-echo "torch==$TORCH_FULL" > "$CONSTRAINTS"
-echo "torchvision==$("$PY" -c 'import torchvision; print(torchvision.__version__)')" >> "$CONSTRAINTS"
+"$PY" -c 'from importlib.metadata import version; [print(f"{p}=={version(p)}") for p in ("torch", "torchvision")]' > "$CONSTRAINTS"
 
 CUDA_TAG=cpu
 if [ "${FORCE_CUDA:-0}" = "1" ] || "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
@@ -94,12 +93,12 @@ else
       || fail "the C++ standard patch did not apply to mmcv's setup.py."
     mkdir -p "$WHEEL_DIR"
     ( cd "$BUILD/mmcv-$MMCV_VERSION" && \
-      MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "${PIP[@]}" wheel --no-deps --no-build-isolation . -w "$WHEEL_DIR.tmp" \
+      MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "${PIP[@]}" wheel -v --no-deps --no-build-isolation . -w "$WHEEL_DIR.tmp" \
         > "$BUILD/build.log" 2>&1 ) &
     pid=$!
     while kill -0 $pid 2>/dev/null; do
       sleep 60
-      kill -0 $pid 2>/dev/null && echo "    ... still compiling ($(( $(date +%s) - START ))s so far; $(grep -c 'Building\|\.o$\|\[[0-9]*/[0-9]*\]' "$BUILD/build.log" || true) build lines)"
+      kill -0 $pid 2>/dev/null && echo "    ... still compiling ($(( $(date +%s) - START ))s so far; ninja step $(grep -o '\[[0-9]*/[0-9]*\]' "$BUILD/build.log" | tail -n 1))"
     done
     wait $pid || { tail -n 30 "$BUILD/build.log" >&2; fail "the mmcv build failed; the full log is $BUILD/build.log. A C++ compiler (g++) and Python headers are needed."; }
     mv "$WHEEL_DIR.tmp"/mmcv-*.whl "$WHEEL_DIR"/ && rmdir "$WHEEL_DIR.tmp"

@@ -34,5 +34,7 @@ def generate(name: str, out_dir: str, seed: int = 0, **kwargs) -> str:
 # one import per format module (each registers itself)
 from . import coco, dota, seg  # noqa: E402,F401
 from . import imagenet, zerowaste  # noqa: E402,F401
+from . import yolo  # noqa: E402,F401
+from . import medseg  # noqa: E402,F401
 
 __all__ = ['GENERATORS', 'register_generator', 'generate']

@@ -1,3 +1,4 @@
 """mmext.engine.hooks."""
+from .loss_gap_hook import LossGapHook
 
-__all__ = []
+__all__ = ['LossGapHook']

@@ -253,7 +253,8 @@ class FANet(BaseModule):
             self.downsample_layers.append(
                 nn.Conv2d(self.embed_dims[i], self.embed_dims[i + 1], 3, stride=2, padding=1))
 
-        dpr = torch.linspace(0, drop_path_rate, sum(self.depths)).tolist()
+        total = sum(self.depths)  # linear 0 -> drop_path_rate over all blocks
+        dpr = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
         self.stages = nn.ModuleList()
         cur = 0
         for i, depth in enumerate(self.depths):

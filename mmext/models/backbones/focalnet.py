@@ -292,7 +292,8 @@ class FocalNet(BaseModule):
 
         self.patch_embed = PatchEmbed(in_channels, self.embed_dims[0], patch_size)
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, sum(self.depths)).tolist()
+        total = sum(self.depths)  # linear 0 -> drop_path_rate over all blocks
+        dpr = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]
         self.drop_path_rates = dpr
         self.layers = nn.ModuleList()
         cur = 0

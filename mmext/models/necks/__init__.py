@@ -1,3 +1,5 @@
 """mmext.models.necks."""
 
-__all__ = []
+from .yolov8_pafpn import YOLOv8PAFPN
+
+__all__ = ['YOLOv8PAFPN']

@@ -1,3 +1,4 @@
 """mmext.models.segmentors."""
+from .cogseg_segmentor import CogSegSegmentor
 
-__all__ = []
+__all__ = ['CogSegSegmentor']

@@ -1,0 +1,7 @@
+# CogSeg: Table 2 "+Edge-RMI (ours)" and Table 3 "CogSeg (Ours)".
+# MedSeg COVID-19_2, 256x256 input, 512x512 output; Adam 1e-4 halved every 50 epochs, 250 epochs,
+# 2 GPUs x 4 slices.
+_base_ = [
+    './_base_/models/cogseg_unet-s5-d16.py', './_base_/datasets/medseg_covid19_2.py',
+    './_base_/schedules/adam-1e-4_step50_250e.py', './_base_/default_runtime.py'
+]

@@ -1,0 +1,23 @@
+# make demo: CogSeg (full Eq. 1 loss: CE, SR MSE, four feature L1 terms, Edge-RMI) on the
+# synthetic MedSeg COVID-19_1 set (python tools/misc/generate_synthetic_data.py medseg
+# data/synthetic/medseg): 64x64 inputs, 128x128 outputs. A U-Net of width 8 instead of 64, BN,
+# no data repetition and a short, faster schedule, so that it trains in about a minute on 2 CPU
+# cores. Everything else is the paper's config.
+_base_ = '../cogseg_unet-s5-d16_2xb4-250e_medseg-covid19-1.py'
+data_root = 'data/synthetic/medseg/medseg_covid19_1/'
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    backbone=dict(base_channels=8, norm_cfg=norm_cfg),
+    decode_head=dict(in_channels=8, channels=8, norm_cfg=norm_cfg),
+    sr_head=dict(norm_cfg=norm_cfg))
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(times=1, dataset=dict(data_root=data_root)))
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+optim_wrapper = dict(optimizer=dict(lr=3e-3))
+param_scheduler = [dict(type='StepLR', step_size=30, gamma=0.5, by_epoch=True, begin=0, end=40)]
+train_cfg = dict(max_epochs=40, val_interval=40)
+default_hooks = dict(logger=dict(interval=7), checkpoint=dict(interval=40))

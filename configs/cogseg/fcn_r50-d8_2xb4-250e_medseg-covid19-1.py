@@ -1,0 +1,7 @@
+# Table 3 "FCN-8s" (mmseg FCN R-50-D8 stands in; see the model base).
+# MedSeg COVID-19_1, 256x256 input, 512x512 output; Adam 1e-4 halved every 50 epochs, 250 epochs,
+# 2 GPUs x 4 slices.
+_base_ = [
+    './_base_/models/fcn_r50-d8_ct.py', './_base_/datasets/medseg_covid19_1.py',
+    './_base_/schedules/adam-1e-4_step50_250e.py', './_base_/default_runtime.py'
+]

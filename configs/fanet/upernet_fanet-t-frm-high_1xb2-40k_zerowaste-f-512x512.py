@@ -1,0 +1,8 @@
+# Table 2, row 3: baseline + FRM high-frequency branch (R = F - Q) only.
+# The backbone is pre-trained on ImageNet-1k with the same switches (paper Sec. 4.5):
+# configs/fanet/fanet-t-frm-high_16xb80_in1k.py, its last checkpoint copied to the path below.
+_base_ = './upernet_fanet-t_1xb2-40k_zerowaste-f-512x512.py'
+model = dict(
+    backbone=dict(
+        afe_cfg=dict(use_scm=False, use_frm_high=True, use_frm_low=False),
+        init_cfg=dict(checkpoint='checkpoints/fanet-t-frm-high_in1k.pth')))

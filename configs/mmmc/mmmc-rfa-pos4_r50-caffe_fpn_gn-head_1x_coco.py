@@ -1,0 +1,4 @@
+# Table 3, position 4 (39.9 AP): RFA at tower conv 4 of both branches, FCOS assignment (no APS).
+# Position 1 is mmmc-rfa_r50-caffe_fpn_gn-head_1x_coco.py.
+_base_ = './mmmc_r50-caffe_fpn_gn-head_1x_coco.py'
+model = dict(bbox_head=dict(rfa_position=4), train_cfg=None)

@@ -1,0 +1,8 @@
+# YOLOv8-x with the refined GFL on road-asset detection.
+# Paper table "Comparison of YOLOv8 Variants", row YOLOv8x: only the size changes.
+_base_ = './yolov8_s_rgfl_1xb16-100e_road-assets.py'
+
+model = dict(
+    backbone=dict(arch='x'),
+    neck=dict(in_channels=[320, 640, 640], num_csp_blocks=3),
+    bbox_head=dict(in_channels=[320, 640, 640]))

@@ -1,0 +1,149 @@
+"""Synthetic MedSeg COVID-19 CT data: NIfTI volumes in the real MedSeg layout, optionally converted
+to the PNG slices of ``MedSegCOVIDDataset`` by ``tools/dataset_converters/medseg_covid.py``.
+
+Written under ``out_dir``::
+
+    COVID-19_1/tr_im.nii.gz, tr_mask.nii.gz        size x size x num_slices (float32 HU, labels)
+    COVID-19_2/rp_im/<n>.nii.gz, rp_msk/<n>.nii.gz n = 1..num_volumes, volume_size in-plane
+                                                    (int16 HU, uint8 labels)
+    medseg_covid19_1/, medseg_covid19_2/           (convert=True) the converter's output with
+                                                    hr_size=size, scale 2: images/ (size),
+                                                    images_lr/ (size/2), annotations/
+
+Each slice is a chest-CT-like phantom in Hounsfield units: air (-1000) around a body of fat
+(-100) and soft tissue (40), a spine (400), two lungs (-850) with vessel dots (40), and
+lesion-like blobs inside the lungs with irregular outlines: ground-glass opacities (label 1,
+about -480 HU), consolidations (label 2, about 35 HU) and pleural effusions (label 3, about 10 HU,
+the dependent (lower) part of a lung); some slices have no lesion. Gaussian noise (sigma 30 HU) is
+added. Volumes are stored so that the converter's ``np.rot90(volume[:, :, k])`` shows the slice
+upright. NIfTI files are gzip-compressed with a zero timestamp, so the same seed writes
+byte-identical files.
+"""
+import gzip
+import importlib.util
+import os
+import os.path as osp
+from typing import Tuple
+
+import numpy as np
+
+from . import register_generator
+
+LUNG_CENTRES = ((-0.38, -0.02), (0.38, -0.02))
+LUNG_RADII = (0.30, 0.46)
+
+
+def _blob(rng: np.random.Generator, xx: np.ndarray, yy: np.ndarray, centre: Tuple[float, float],
+          radius: float) -> np.ndarray:
+    """An irregular closed blob: a polar radius modulated by two random harmonics."""
+    dx, dy = xx - centre[0], yy - centre[1]
+    theta = np.arctan2(dy, dx)
+    a1, a2 = rng.uniform(0.1, 0.25, size=2)
+    p1, p2 = rng.uniform(0, 2 * np.pi, size=2)
+    aspect = rng.uniform(0.7, 1.3)
+    r = radius * (1 + a1 * np.sin(theta + p1) + a2 * np.sin(2 * theta + p2))
+    return np.hypot(dx * aspect, dy / aspect) <= r
+
+
+def _point_in_lung(rng: np.random.Generator, side: int, margin: float) -> Tuple[float, float]:
+    cx, cy = LUNG_CENTRES[side]
+    ang, rad = rng.uniform(0, 2 * np.pi), np.sqrt(rng.uniform(0, 1)) * (1 - margin)
+    return cx + rad * LUNG_RADII[0] * np.cos(ang), cy + rad * LUNG_RADII[1] * np.sin(ang)
+
+
+def phantom_slice(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """One slice: Hounsfield units ``[size, size]`` (float32) and labels 0-3 (uint8)."""
+    grid = np.linspace(-1, 1, size)
+    yy, xx = np.meshgrid(grid, grid, indexing='ij')
+    hu = np.full((size, size), -1000.0)
+    hu[(xx / 0.88)**2 + (yy / 0.70)**2 <= 1] = -100.0
+    hu[(xx / 0.80)**2 + (yy / 0.62)**2 <= 1] = 40.0
+    hu[(xx / 0.12)**2 + ((yy - 0.50) / 0.09)**2 <= 1] = 400.0
+    lungs = [((xx - cx) / LUNG_RADII[0])**2 + ((yy - cy) / LUNG_RADII[1])**2 <= 1
+             for cx, cy in LUNG_CENTRES]
+    lung = lungs[0] | lungs[1]
+    hu[lung] = -850.0
+    for _ in range(int(rng.integers(4, 9))):  # vessels
+        vessel = _blob(rng, xx, yy, _point_in_lung(rng, int(rng.integers(2)), 0.2), 0.02)
+        hu[vessel & lung] = 40.0
+    label = np.zeros((size, size), np.uint8)
+    if rng.uniform() < 0.9:
+        for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.85 else 0):
+            side = int(rng.integers(2))
+            mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.3),
+                         rng.uniform(0.10, 0.22)) & lungs[side]
+            hu[mask] = -480.0
+            label[mask] = 1
+        if rng.uniform() < 0.6:
+            side = int(rng.integers(2))
+            mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.4),
+                         rng.uniform(0.06, 0.13)) & lungs[side]
+            hu[mask] = 35.0
+            label[mask] = 2
+        if rng.uniform() < 0.4:
+            side = int(rng.integers(2))
+            cx, cy = LUNG_CENTRES[side]
+            level = cy + LUNG_RADII[1] * rng.uniform(0.25, 0.6)
+            wave = 0.03 * np.sin(xx * rng.uniform(6, 12) + rng.uniform(0, 2 * np.pi))
+            mask = lungs[side] & (yy > level + wave)
+            hu[mask] = 10.0
+            label[mask] = 3
+    hu += rng.normal(0.0, 30.0, size=hu.shape)
+    return hu.astype(np.float32), label
+
+
+def _volume(rng: np.random.Generator, size: int, num_slices: int):
+    """Image and label volumes ``[size, size, num_slices]`` (stored rotated: see module doc)."""
+    img = np.zeros((size, size, num_slices), np.float32)
+    lab = np.zeros((size, size, num_slices), np.uint8)
+    for k in range(num_slices):
+        hu, label = phantom_slice(rng, size)
+        img[:, :, k] = np.rot90(hu, k=-1)
+        lab[:, :, k] = np.rot90(label, k=-1)
+    return img, lab
+
+
+def save_nifti(path: str, data: np.ndarray, dtype, spacing=(0.7, 0.7, 5.0)) -> None:
+    """Write ``data`` as a gzip-compressed NIfTI-1 file with a zero gzip timestamp."""
+    import nibabel as nib
+    image = nib.Nifti1Image(np.asarray(data, dtype=dtype), np.diag([*spacing, 1.0]))
+    image.header.set_data_dtype(dtype)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(gzip.compress(image.to_bytes(), compresslevel=6, mtime=0))
+
+
+def load_converter():
+    """The module ``tools/dataset_converters/medseg_covid.py`` of this checkout."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    path = osp.join(root, 'tools', 'dataset_converters', 'medseg_covid.py')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'the MedSeg converter {path} is missing; convert=True needs an '
+                                'mmext checkout (pip install -e .)')
+    spec = importlib.util.spec_from_file_location('mmext_medseg_covid_converter', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@register_generator('medseg')
+def generate_medseg(out_dir: str, seed: int = 0, size: int = 128, num_slices: int = 40,
+                    num_volumes: int = 9, volume_size: int = 160, min_slices: int = 4,
+                    max_slices: int = 6, convert: bool = True) -> None:
+    """Write synthetic COVID-19_1 and COVID-19_2 volumes (and, with ``convert``, their PNGs)."""
+    rng = np.random.default_rng(seed)
+    img, lab = _volume(rng, size, num_slices)
+    raw1 = osp.join(out_dir, 'COVID-19_1')
+    save_nifti(osp.join(raw1, 'tr_im.nii.gz'), img, np.float32)
+    save_nifti(osp.join(raw1, 'tr_mask.nii.gz'), lab.astype(np.float32), np.float32)
+    raw2 = osp.join(out_dir, 'COVID-19_2')
+    for v in range(1, num_volumes + 1):
+        img, lab = _volume(rng, volume_size, int(rng.integers(min_slices, max_slices + 1)))
+        save_nifti(osp.join(raw2, 'rp_im', f'{v}.nii.gz'), np.round(img), np.int16)
+        save_nifti(osp.join(raw2, 'rp_msk', f'{v}.nii.gz'), lab, np.uint8)
+    if convert:
+        converter = load_converter()
+        converter.convert_covid19_1(raw1, osp.join(out_dir, 'medseg_covid19_1'), hr_size=size,
+                                    progress=False)
+        converter.convert_covid19_2(raw2, osp.join(out_dir, 'medseg_covid19_2'), hr_size=size,
+                                    progress=False)

@@ -1,0 +1,265 @@
+"""APSAssigner on hand-made loss tables, edge cases, and against a per-gt sklearn reference."""
+import importlib.util
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.structures import InstanceData
+
+import mmext  # noqa: F401
+from mmext.models.task_modules.assigners import APSAssigner
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class TableCls(nn.Module):
+    """``l(x, t) = x * t``: the classification cost of a point for class c is its logit x_c."""
+
+    def forward(self, pred, target, weight=None, avg_factor=None, reduction_override=None):
+        assert reduction_override == 'none'
+        return pred * target
+
+
+class TableReg(nn.Module):
+    """The box cost of a point is the x1 of its 'predicted box' (a lookup table, not geometry)."""
+
+    def forward(self, pred, target, weight=None, avg_factor=None, reduction_override=None):
+        assert reduction_override == 'none'
+        return pred[:, 0]
+
+
+def grid(image=32, strides=(8, 16, 32)):
+    """FPN points of a square image, levels concatenated: 16 + 4 + 1 points for 32 px."""
+    points, sizes = [], []
+    for s in strides:
+        n = image // s
+        ys, xs = torch.meshgrid(torch.arange(n), torch.arange(n), indexing='ij')
+        points.append((torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() + 0.5) * s)
+        sizes.append(n * n)
+    return torch.cat(points), sizes
+
+
+def assign(assigner, points, sizes, cls_table, reg_table, gts, labels, num_classes=2):
+    """Run ``assigner`` with L_cls = cls_table[p, class] and L_reg = reg_table[p]."""
+    cls_table = torch.as_tensor(cls_table, dtype=torch.float32)
+    if cls_table.dim() == 1:
+        cls_table = cls_table[:, None].repeat(1, num_classes)
+    boxes = torch.zeros(len(points), 4)
+    boxes[:, 0] = torch.as_tensor(reg_table, dtype=torch.float32)
+    pred = InstanceData(priors=points, scores=cls_table, bboxes=boxes)
+    gt = InstanceData(bboxes=torch.as_tensor(gts, dtype=torch.float32).reshape(-1, 4),
+                      labels=torch.as_tensor(labels, dtype=torch.long).reshape(-1))
+    return assigner.assign(pred, sizes, gt, loss_cls=TableCls(), loss_bbox=TableReg())
+
+
+def pos_set(result, gt=1):
+    return set((result.gt_inds == gt).nonzero(as_tuple=True)[0].tolist())
+
+
+# A 32x32 image, levels of 16, 4 and 1 points; one gt covering the image. K = 3.
+#   level 0 (points 0-15): L_cls 0.05, L_reg 0.5 + 0.05 i -> 3 cheapest 0,1,2: mean cost .60,
+#                          mean L_cls .05, mean L_reg .55
+#   level 1 (points 16-19): L_cls .2 .9 .1 .3, L_reg .2 0 .2 .2 -> costs .4 .9 .3 .5,
+#                          3 cheapest 18,16,19: mean cost .40, mean L_cls .2, mean L_reg .2
+#   level 2 (point 20):    L_cls .3, L_reg .15 -> cost .45 (1 candidate < K)
+CLS = [0.05] * 16 + [0.2, 0.9, 0.1, 0.3] + [0.3]
+REG = [0.5 + 0.05 * i for i in range(16)] + [0.2, 0.0, 0.2, 0.2] + [0.15]
+WHOLE = [0, 0, 32, 32]
+
+
+def test_scale_step_picks_levels_by_mean_loss():
+    points, sizes = grid()
+    comb = APSAssigner(topk=3, use_spatial=False)
+    # comb means .60 / .40 / .45 -> levels 1 and 2; their candidates are the positives
+    assert pos_set(assign(comb, points, sizes, CLS, REG, WHOLE, 0)) == {16, 18, 19, 20}
+    by_cls = APSAssigner(topk=3, use_spatial=False, scale_standard='cls')
+    # L_cls means .05 / .2 / .3 -> levels 0 and 1
+    assert pos_set(assign(by_cls, points, sizes, CLS, REG, WHOLE, 0)) == {0, 1, 2, 16, 18, 19}
+    by_reg = APSAssigner(topk=3, use_spatial=False, scale_standard='reg')
+    # L_reg means .55 / .2 / .15 -> levels 2 and 1
+    assert pos_set(assign(by_reg, points, sizes, CLS, REG, WHOLE, 0)) == {16, 18, 19, 20}
+    one_level = APSAssigner(topk=3, num_levels=1, use_spatial=False)
+    assert pos_set(assign(one_level, points, sizes, CLS, REG, WHOLE, 0)) == {16, 18, 19}
+
+
+def test_candidate_count_max_takes_every_inbox_point():
+    points, sizes = grid()
+    # all in-box points: level means .925 / .525 / .45 -> levels 2 and 1, all of level 1
+    aps = APSAssigner(topk=3, candidate_count='max', use_spatial=False)
+    assert pos_set(assign(aps, points, sizes, CLS, REG, WHOLE, 0)) == {16, 17, 18, 19, 20}
+
+
+def test_costs_are_reported_for_positives():
+    points, sizes = grid()
+    result = assign(APSAssigner(topk=3, use_spatial=False), points, sizes, CLS, REG, WHOLE, 0)
+    cls_costs = result.get_extra_property('cls_costs')
+    reg_costs = result.get_extra_property('reg_costs')
+    for p in (16, 18, 19, 20):
+        assert cls_costs[p].item() == pytest.approx(CLS[p])
+        assert reg_costs[p].item() == pytest.approx(REG[p])
+    assert cls_costs[0].item() == 0 and result.labels[16].item() == 0
+    assert result.labels[0].item() == -1
+
+
+def test_spatial_gmm_splits_two_clear_clusters():
+    points, sizes = grid()
+    # L_cls = L_reg = h, so the official score is sqrt(sigmoid(0) * 2h) = sqrt(h):
+    # level 0: points 3, 5, 9, 12 at h = .005 (S = .071), the rest at h = .405 (S = .636);
+    # level 1 at h = .405, level 2 at h = 1: levels 0 and 1 are kept (13 candidates), the
+    # scores x10 form two tight clusters at .71 (4 points) and 6.4 (9 points): the 4 are positive.
+    half = [0.405] * 16 + [0.405] * 4 + [1.0]
+    for p in (3, 5, 9, 12):
+        half[p] = 0.005
+    for separation in ('component', 'official'):
+        aps = APSAssigner(score='official', separation=separation)
+        result = assign(aps, points, sizes, half, half, WHOLE, 1)
+        assert pos_set(result) == {3, 5, 9, 12}
+        assert set(result.labels[result.gt_inds > 0].tolist()) == {1}
+
+
+def test_paper_score_matches_equations_7_to_9():
+    aps = APSAssigner()
+    rng = np.random.default_rng(0)
+    l_cls = rng.uniform(0, 2, 7)
+    l_reg = rng.uniform(0, 1, 7)
+    # Eq. 7: softmax over the gt's candidates; Eq. 8: 1 / (1 + exp|dL|); Eq. 9: sqrt(S_f S_m)
+    s_f = np.exp(l_cls) / np.exp(l_cls).sum() + np.exp(l_reg) / np.exp(l_reg).sum()
+    s_m = np.where(l_cls > l_reg, 1 / (1 + np.exp(l_cls - l_reg)), 1 / (1 + np.exp(l_reg - l_cls)))
+    expected = np.sqrt(s_f * s_m)
+    pad = torch.zeros(1, 9)
+    c, r = pad.clone(), pad.clone()
+    c[0, :7] = torch.from_numpy(l_cls).float()
+    r[0, :7] = torch.from_numpy(l_reg).float()
+    valid = torch.zeros(1, 9, dtype=torch.bool)
+    valid[0, :7] = True
+    got = aps.candidate_scores(c, r, valid, torch.tensor([2]))
+    np.testing.assert_allclose(got[0, :7].numpy(), expected, rtol=1e-5)
+    assert torch.all(got[0, 7:] == 0)
+    official = APSAssigner(score='official')
+    got = official.candidate_scores(c, r, valid, torch.tensor([2]))
+    np.testing.assert_allclose(got[0, :7].numpy(),
+                               np.sqrt((1 / (1 + np.exp(-np.abs(l_cls - l_reg)))) *
+                                       (l_cls + l_reg)), rtol=1e-5)
+    # one kept level: the official code uses the plain summed loss
+    got = official.candidate_scores(c, r, valid, torch.tensor([1]))
+    np.testing.assert_allclose(got[0, :7].numpy(), l_cls + l_reg, rtol=1e-5)
+
+
+def test_no_gts_and_empty_boxes():
+    points, sizes = grid()
+    aps = APSAssigner()
+    result = assign(aps, points, sizes, CLS, REG, torch.zeros(0, 4), torch.zeros(0))
+    assert result.num_gts == 0 and torch.all(result.gt_inds == 0)
+    assert torch.all(result.labels == -1)
+    # a gt between the grid points gets no positive; the other gt is unaffected
+    result = assign(APSAssigner(topk=3, use_spatial=False), points, sizes, CLS, REG,
+                    [[0, 0, 32, 32], [13, 13, 15, 15]], [0, 1])
+    assert pos_set(result, 1) == {16, 18, 19, 20} and pos_set(result, 2) == set()
+
+
+def test_gt_with_fewer_inside_points_than_k():
+    points, sizes = grid()
+    # box (0,0,16,7) holds level-0 points (4,4), (12,4) only: 2 < K = 9 candidates
+    result = assign(APSAssigner(use_spatial=False), points, sizes, CLS, REG, [0, 0, 16, 7], 0)
+    assert pos_set(result) == {0, 1}
+    # one inside point: with the spatial step on it is the positive (no GMM on one sample)
+    result = assign(APSAssigner(), points, sizes, CLS, REG, [0, 0, 8, 8], 0)
+    assert pos_set(result) == {0}
+
+
+def test_overlapping_gts_share_points_with_the_smaller_gt():
+    points, sizes = grid(strides=(8, ))
+    # gt 1 covers the image (class 0), gt 2 the top-left quarter (class 1): points 0, 1, 4, 5.
+    # L_cls for class 0 is cheapest at points 0..8, so gt 1's 9 candidates include 0, 1, 4, 5.
+    cls_table = torch.zeros(16, 2)
+    cls_table[:, 0] = torch.arange(16).float() * 0.1
+    cls_table[:, 1] = 0.3
+    reg = [0.1] * 16
+    gts = [[0, 0, 32, 32], [0, 0, 16, 16]]
+    result = assign(APSAssigner(use_spatial=False), points, sizes, cls_table, reg, gts, [0, 1])
+    assert pos_set(result, 2) == {0, 1, 4, 5}
+    assert pos_set(result, 1) == {2, 3, 6, 7, 8}
+    assert result.labels[0].item() == 1 and result.labels[2].item() == 0
+    # the official restriction to each point's smallest enclosing gts (here: one)
+    result = assign(APSAssigner(use_spatial=False, max_gts_per_point=1), points, sizes,
+                    cls_table, reg, gts, [0, 1])
+    assert pos_set(result, 2) == {0, 1, 4, 5}
+    assert pos_set(result, 1) == {2, 3, 6, 7, 8, 9, 10, 11, 12}
+
+
+def test_rigid_scale_step_uses_regress_ranges():
+    points, sizes = grid()
+    # with use_scale=False a point is a candidate only if max(l, t, r, b) is in its level's range:
+    # level 0 points have max distance 20 or 28 (> 12), level 1 points 24 (in [12, 24]),
+    # the level-2 point 16 (< 24) -> only the 4 level-1 points remain.
+    aps = APSAssigner(use_scale=False, use_spatial=False,
+                      regress_ranges=((-1, 12), (12, 24), (24, 1e8)))
+    assert pos_set(assign(aps, points, sizes, CLS, REG, WHOLE, 0)) == {16, 17, 18, 19}
+    with pytest.raises(ValueError, match='one regress range per level'):
+        assign(APSAssigner(use_scale=False), points, sizes, CLS, REG, WHOLE, 0)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match='score='):
+        APSAssigner(score='eq9')
+    with pytest.raises(ValueError, match='candidate_count='):
+        APSAssigner(candidate_count='all')
+    with pytest.raises(ValueError, match='num_level_priors'):
+        points, sizes = grid()
+        assign(APSAssigner(), points, [16, 4], CLS, REG, WHOLE, 0)
+
+
+def test_pair_costs_equal_direct_one_hot_losses():
+    from mmdet.registry import MODELS
+    focal = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+                              loss_weight=0.7))
+    giou = MODELS.build(dict(type='GIoULoss', loss_weight=1.3))
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.randn(30, 5, generator=gen)
+    xy = torch.rand(30, 2, generator=gen) * 50
+    pred = torch.cat([xy, xy + torch.rand(30, 2, generator=gen) * 40 + 1], 1)
+    gts = torch.tensor([[0., 0., 40., 40.], [10., 5., 60., 30.]])
+    labels = torch.tensor([3, 1])
+    pts = torch.tensor([0, 4, 4, 17, 29])
+    gis = torch.tensor([0, 0, 1, 1, 0])
+    l_cls, l_reg = APSAssigner.pair_costs(scores, pred, gts, labels, pts, gis, focal, giou)
+    onehot = torch.zeros(5, 5)
+    onehot[torch.arange(5), labels[gis]] = 1
+    direct = focal(scores[pts], onehot, reduction_override='none').sum(1)
+    torch.testing.assert_close(l_cls, direct)
+    torch.testing.assert_close(l_reg, giou(pred[pts], gts[gis], reduction_override='none'))
+
+
+def _reference_module():
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_aps_assigner.py')
+    spec = importlib.util.spec_from_file_location('benchmark_aps_assigner', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('options', [
+    dict(),
+    dict(score='official', separation='official'),
+    dict(use_scale=False),
+    dict(scale_standard='reg', candidate_count='max'),
+])
+def test_matches_per_gt_sklearn_reference(options):
+    """The batched assigner equals the literal per-gt algorithm with one sklearn GMM per gt."""
+    pytest.importorskip('sklearn')
+    from mmdet.registry import MODELS
+    ref = _reference_module()
+    focal = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25))
+    giou = MODELS.build(dict(type='GIoULoss'))
+    points, sizes, scores, pred, gts, labels = ref.make_image(12, (160, 224), 6, seed=3)
+    aps = APSAssigner(**options)
+    got = aps.assign(InstanceData(priors=points, scores=scores, bboxes=pred), sizes,
+                     InstanceData(bboxes=gts, labels=labels), loss_cls=focal, loss_bbox=giou)
+    expected = ref.per_gt_reference_assign(points, sizes, scores, pred, gts, labels, focal, giou,
+                                           **options)
+    assert int((expected > 0).sum()) > 12  # a real assignment, not an empty one
+    assert torch.equal(got.gt_inds, expected)
+    assert not math.isnan(float(got.get_extra_property('cls_costs').sum()))

@@ -1,0 +1,227 @@
+"""tools/model_converters/fanet2mmext.py (and focalnet2mmext.py): official layout -> mmext.
+
+The test builds a model to the released FANet layout (techmn/fanet: fanet.py / fa_modules.py, as
+described in the project's research notes: module names, LayerNorm written out by hand, GELU before
+and LayerNorm after the FRM depthwise convs, concat [low, high], a timm-style head), saves it the
+way timm's train.py does, converts it and checks that mmext's classifier gives the same logits.
+"""
+import argparse
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import mmext  # noqa: F401
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fanet2mmext = _load_tool('fanet2mmext')
+focalnet2mmext = _load_tool('focalnet2mmext')
+
+
+# ------------------------- the released layout, written out independently -------------------
+class RefLN(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(c))
+        self.bias = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x):
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        return self.weight[:, None, None] * (x - u) / torch.sqrt(s + 1e-6) + self.bias[:, None, None]
+
+
+class RefFRM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lconv = nn.Conv2d(c, c, 3, 1, 1, groups=c)
+        self.hconv = nn.Conv2d(c, c, 3, 1, 1, groups=c)
+        self.norm1, self.norm2 = RefLN(c), RefLN(c)
+        self.down = nn.Conv2d(c, c, 3, 2, 1, groups=c)
+        self.proj = nn.Conv2d(2 * c, c, 1)
+
+    def forward(self, x):
+        up = F.interpolate(self.down(x), size=x.shape[-2:], mode='bilinear', align_corners=False)
+        low = self.norm1(self.lconv(F.gelu(x * up)))
+        high = self.norm2(self.hconv(F.gelu(x - up)))
+        return F.gelu(self.proj(torch.cat([low, high], 1)))
+
+
+class RefAFE(nn.Module):
+    def __init__(self, d, k):
+        super().__init__()
+        self.dwconv = nn.Conv2d(d, d, k, padding=k // 2, groups=d)
+        self.proj1 = nn.Conv2d(d, d // 2, 1)
+        self.proj2 = nn.Conv2d(d, d, 1)
+        self.ctx_conv = nn.Conv2d(d // 2, d // 2, 7, padding=3, groups=4)
+        self.norm1, self.norm2, self.norm3 = RefLN(d), RefLN(d // 2), RefLN(d // 2)
+        self.enhance = RefFRM(d // 2)
+
+    def forward(self, x):
+        x = x + self.norm1(F.gelu(self.dwconv(x)))
+        x = self.norm2(F.gelu(self.proj1(x)))
+        ctx = self.norm3(F.gelu(self.ctx_conv(x)))
+        return F.gelu(self.proj2(torch.cat([ctx, self.enhance(x)], 1)))
+
+
+class RefMLP(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.pos = nn.Conv2d(d, 4 * d, 1), nn.Conv2d(4 * d, 4 * d, 3, padding=1, groups=4 * d)
+        self.fc2 = nn.Conv2d(4 * d, d, 1)
+
+    def forward(self, x):
+        x = F.gelu(self.fc1(x))
+        return self.fc2(x + F.gelu(self.pos(x)))
+
+
+class RefBlock(nn.Module):
+    def __init__(self, d, k):
+        super().__init__()
+        self.layer_norm1, self.layer_norm2 = RefLN(d), RefLN(d)
+        self.mlp, self.attn = RefMLP(d), RefAFE(d, k)
+
+    def forward(self, x):
+        x = x + self.attn(self.layer_norm1(x))
+        return x + self.mlp(self.layer_norm2(x))
+
+
+class RefFANetClassifier(nn.Module):
+    def __init__(self, dims, depths, kernels, num_classes=1000):
+        super().__init__()
+        self.downsample_layers = nn.ModuleList([nn.Conv2d(3, dims[0], 5, 4, 2)] + [
+            nn.Conv2d(dims[i], dims[i + 1], 3, 2, 1) for i in range(3)])
+        self.stages = nn.ModuleList([
+            nn.Sequential(*[RefBlock(dims[i], kernels[i]) for _ in range(depths[i])])
+            for i in range(4)])
+        self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
+        self.head = nn.Linear(dims[-1], num_classes)
+
+    def forward(self, x):
+        for down, stage in zip(self.downsample_layers, self.stages):
+            x = stage(down(x))
+        return self.head(self.norm(x.mean((-2, -1))))
+
+
+DIMS, DEPTHS, KERNELS = [16, 32, 64, 128], [1, 1, 2, 1], [5, 5, 3, 3]
+
+
+def _randomise(model):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.2)
+    return model.eval()
+
+
+def _mmext_classifier():
+    from mmpretrain.registry import MODELS
+    return MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='FANet', arch=dict(embed_dims=DIMS, depths=DEPTHS,
+                                              ce_kernel_sizes=KERNELS),
+                      out_indices=(3, ), out_norm=True, gap_before_final_norm=True),
+        head=dict(type='LinearClsHead', num_classes=1000, in_channels=DIMS[-1]))).eval()
+
+
+def test_round_trip_timm_checkpoint(tmp_path):
+    from mmengine.runner import load_checkpoint
+    ref = _randomise(RefFANetClassifier(DIMS, DEPTHS, KERNELS))
+    src, dst = str(tmp_path / 'model_best.pth.tar'), str(tmp_path / 'out' / 'fanet.pth')
+    # what timm's CheckpointSaver writes (DataParallel prefix, args as a Namespace)
+    torch.save(dict(epoch=299, arch='fanet_tiny', args=argparse.Namespace(lr=1e-3),
+                    state_dict={f'module.{k}': v for k, v in ref.state_dict().items()}), src)
+    fanet2mmext.main([src, dst])
+    model = _mmext_classifier()
+    load_checkpoint(model, dst, map_location='cpu', strict=True)
+    x = torch.randn(2, 3, 64, 80)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, mode='tensor'), ref(x), atol=1e-4, rtol=1e-4)
+    converted = torch.load(dst, weights_only=True)['state_dict']
+    assert 'backbone.norm3.weight' in converted and 'head.fc.weight' in converted
+    assert 'backbone.stages.2.1.attn.enhance.down.weight' in converted
+
+
+def test_backbone_only_checkpoint_initialises_segmentor_backbone(tmp_path):
+    """The released model_best.pth.tar without head keys -> Pretrained(prefix='backbone.')."""
+    from mmseg.registry import MODELS
+    ref = _randomise(RefFANetClassifier(DIMS, DEPTHS, KERNELS))
+    state = {k: v for k, v in ref.state_dict().items() if not k.startswith(('norm.', 'head.'))}
+    src, dst = str(tmp_path / 'bb.pth'), str(tmp_path / 'bb_mmext.pth')
+    torch.save(dict(state_dict=state), src)
+    fanet2mmext.main([src, dst])
+    backbone = MODELS.build(dict(
+        type='FANet', arch=dict(embed_dims=DIMS, depths=DEPTHS, ce_kernel_sizes=KERNELS),
+        init_cfg=dict(type='Pretrained', checkpoint=dst, prefix='backbone.')))
+    backbone.init_weights()
+    for k, v in state.items():
+        torch.testing.assert_close(backbone.state_dict()[k], v)
+
+
+def test_segmentor_layout_and_ema(tmp_path):
+    ref = _randomise(RefFANetClassifier(DIMS, DEPTHS, KERNELS))
+    seg = {f'backbone.{k}': v for k, v in ref.state_dict().items()
+           if not k.startswith(('norm.', 'head.'))}
+    seg['decode_head.conv_seg.weight'] = torch.zeros(5, 8, 1, 1)
+    out, kind = fanet2mmext.convert(seg)
+    assert kind == 'segmentor' and out.keys() == seg.keys()
+    ema = {'state_dict': {'head.weight': torch.zeros(1)},
+           'state_dict_ema': {k: v + 1 for k, v in ref.state_dict().items()}}
+    state = fanet2mmext.unwrap(ema, ema=True)
+    torch.testing.assert_close(state['head.bias'], ref.head.bias + 1)
+
+
+def test_foreign_keys_and_unsafe_pickles_are_refused(tmp_path):
+    with pytest.raises(KeyError, match='not part of the released FANet'):
+        fanet2mmext.convert({'stages.0.0.attn.qkv.weight': torch.zeros(1),
+                             'downsample_layers.0.weight': torch.zeros(1)})
+    with pytest.raises(KeyError, match='no FANet backbone keys'):
+        fanet2mmext.convert({'head.weight': torch.zeros(1)})
+    src = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {}, 'hook': print}, src)  # a pickled callable
+    with pytest.raises(RuntimeError, match='--trust-checkpoint'):
+        fanet2mmext.main([src, str(tmp_path / 'x.pth')])
+    with pytest.raises(FileNotFoundError, match='not found'):
+        fanet2mmext.main([str(tmp_path / 'missing.pth'), str(tmp_path / 'x.pth')])
+
+
+def test_focalnet_converter_round_trip(tmp_path):
+    """Official FocalNet classifier keys ('model', final 'norm', 'head') -> mmext classifier."""
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    arch = dict(embed_dims=8, depths=[1, 1, 1, 1], focal_levels=[2] * 4, focal_windows=[3] * 4)
+    model = MODELS.build(dict(
+        type='ImageClassifier', backbone=dict(type='FocalNet', arch=arch, out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=64))).eval()
+    _randomise(model)
+    official = {}
+    for k, v in model.state_dict().items():
+        k = k.replace('backbone.norm3.', 'norm.').replace('backbone.', '').replace('head.fc.',
+                                                                                  'head.')
+        official[k] = v
+    assert 'layers.0.blocks.0.modulation.focal_layers.1.0.weight' in official
+    src, dst = str(tmp_path / 'focalnet_tiny_lrf.pth'), str(tmp_path / 'focal_mmext.pth')
+    torch.save(dict(model=official), src)
+    focalnet2mmext.main([src, dst])
+    fresh = MODELS.build(dict(
+        type='ImageClassifier', backbone=dict(type='FocalNet', arch=arch, out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=64))).eval()
+    load_checkpoint(fresh, dst, map_location='cpu', strict=True)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(fresh(x, mode='tensor'), model(x, mode='tensor'))
