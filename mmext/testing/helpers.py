@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import tempfile
+import uuid
 from typing import Dict, Optional
 
 _CACHE_ENV = 'MMEXT_SYNTHETIC_CACHE'
@@ -43,21 +44,34 @@ def latest_checkpoint(work_dir: str) -> str:
     return ckpts[-1]
 
 
+def _own_visualizer(cfg) -> None:
+    """Give this run's visualizer a name of its own.
+
+    Visualizers are process-wide singletons looked up by name, and hooks draw with the most
+    recently created one; the tools run one config per process, tests run many in one process.
+    """
+    if cfg.get('visualizer', None) is not None:
+        cfg.visualizer['name'] = f'{cfg.visualizer.get("name", "visualizer")}_{uuid.uuid4().hex[:8]}'
+
+
 def run_config(config_path: str, work_dir: str, cfg_options: Optional[dict] = None,
-               train: bool = True, test: bool = True,
-               checkpoint: Optional[str] = None) -> Dict[str, float]:
+               train: bool = True, test: bool = True, checkpoint: Optional[str] = None,
+               show_dir: Optional[str] = None) -> Dict[str, float]:
     """Train then test ``config_path`` exactly as ``tools/train.py`` and ``tools/test.py`` do.
 
-    Returns the test metrics (empty when ``test`` is False).
+    ``show_dir`` is ``tools/test.py --show-dir``. Returns the test metrics (empty when ``test``
+    is False).
     """
     from mmext import apis
     if train:
         cfg = apis.load_config(config_path, cfg_options)
         cfg = apis.setup_train_cfg(cfg, config_path, work_dir=work_dir)
+        _own_visualizer(cfg)
         apis.train(cfg)
     if not test:
         return {}
     cfg = apis.load_config(config_path, cfg_options)
     cfg = apis.setup_test_cfg(cfg, config_path, checkpoint or latest_checkpoint(work_dir),
-                              work_dir=work_dir)
+                              work_dir=work_dir, show_dir=show_dir)
+    _own_visualizer(cfg)
     return apis.test(cfg)

@@ -43,6 +43,11 @@ def test_two_process_cpu_ddp_matches_single_process(tmp_path):
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (ddp_dir / 'epoch_2.pth').exists()
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', TOY, str(ddp_dir / 'epoch_2.pth'), '2',
+                           '--work-dir', str(ddp_dir)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'toy/mse' in proc.stdout
     single = tmp_path / 'single'
     run_config(TOY, str(single), cfg_options={'train_dataloader.batch_size': 4}, test=False)
     torch.testing.assert_close(_weights(ddp_dir / 'epoch_2.pth'), _weights(single / 'epoch_2.pth'),

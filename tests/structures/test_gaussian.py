@@ -51,7 +51,8 @@ def test_kld_matches_monte_carlo():
 
 
 def _grid_skew_bhattacharyya(box1, box2, alpha, n=601):
-    """-ln ∫ p^(1-alpha) q^alpha dx by numeric integration on a grid."""
+    """Numeric integration on a grid of -ln ∫ p^(1-α) q^α dx and of Nielsen's dual geometric
+    JSD (1-α) KL(G‖p) + α KL(G‖q), G = p^(1-α) q^α / Z."""
     p1, p2 = _mvn(box1), _mvn(box2)
     lo = torch.minimum(box1[:2], box2[:2]) - 4 * torch.maximum(box1[2:4].max(), box2[2:4].max())
     hi = torch.maximum(box1[:2], box2[:2]) + 4 * torch.maximum(box1[2:4].max(), box2[2:4].max())
@@ -59,9 +60,17 @@ def _grid_skew_bhattacharyya(box1, box2, alpha, n=601):
     ys = torch.linspace(lo[1].item(), hi[1].item(), n, dtype=F64)
     gx, gy = torch.meshgrid(xs, ys, indexing='ij')
     pts = torch.stack([gx, gy], dim=-1)
-    integrand = torch.exp((1 - alpha) * p1.log_prob(pts) + alpha * p2.log_prob(pts))
-    integral = torch.trapezoid(torch.trapezoid(integrand, ys, dim=1), xs)
-    return -torch.log(integral)
+    lp1, lp2 = p1.log_prob(pts), p2.log_prob(pts)
+    integrand = torch.exp((1 - alpha) * lp1 + alpha * lp2)
+
+    def integrate(f):
+        return torch.trapezoid(torch.trapezoid(f, ys, dim=1), xs)
+
+    z = integrate(integrand)
+    g = integrand / z
+    log_g = torch.log(g.clamp(min=1e-300))
+    jsd = integrate(g * ((1 - alpha) * (log_g - lp1) + alpha * (log_g - lp2)))
+    return -torch.log(z), jsd
 
 
 @pytest.mark.parametrize('alpha', [0.5, 0.3])
@@ -72,8 +81,9 @@ def test_gjsd_matches_numeric_integration(alpha):
     got = gjsd(boxes1, boxes2, alpha=alpha)
     for i in range(2):
         for j in range(2):
-            ref = _grid_skew_bhattacharyya(boxes1[i], boxes2[j], alpha)
-            assert got[i, j].item() == pytest.approx(ref.item(), rel=1e-4, abs=1e-6)
+            bhat, jsd = _grid_skew_bhattacharyya(boxes1[i], boxes2[j], alpha)
+            assert got[i, j].item() == pytest.approx(bhat.item(), rel=1e-4, abs=1e-6)
+            assert got[i, j].item() == pytest.approx(jsd.item(), rel=1e-3, abs=1e-5)
 
 
 def test_gjsd_is_bhattacharyya_at_half_and_the_official_formula():
@@ -144,6 +154,15 @@ def test_aligned_equals_diagonal_of_pairwise():
         assert torch.allclose(fn(b1, b2, aligned=True), torch.diagonal(fn(b1, b2)))
     sim = gaussian_similarity(b1, b2, 'kld', aligned=True)
     assert sim.shape == (8, )
+
+
+def test_large_pairwise_calls_are_chunked_without_changing_values(monkeypatch):
+    from mmext.structures import gaussian
+    b1, b2 = _random_boxes(23, 11), _random_boxes(9, 12)
+    full = {fn: fn(b1, b2) for fn in (gjsd, kld, gwd)}
+    monkeypatch.setattr(gaussian, '_CHUNK_PAIRS', 20)  # 2 rows of boxes1 per chunk
+    for fn, ref in full.items():
+        assert torch.equal(fn(b1, b2), ref)
 
 
 def test_translation_invariant_and_stable_in_float32_at_5000px():

@@ -39,7 +39,7 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=4,
     num_workers=0,
     persistent_workers=False,
     dataset=dict(data_root=data_root, ann_file='labels/train/',
@@ -59,7 +59,7 @@ model = dict(
     bbox_head=dict(in_channels=[32, 64, 128]),
     test_cfg=dict(nms_pre=1000, max_per_img=100))
 
-optim_wrapper = dict(optimizer=dict(lr=0.004), accumulative_counts=1)
+optim_wrapper = dict(optimizer=dict(lr=0.006), accumulative_counts=1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),
     dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=True, begin=0,
@@ -70,7 +70,7 @@ default_hooks = dict(
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None),
     logger=dict(interval=5))
 custom_hooks = [
-    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.001, gamma=50,
+    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.01, gamma=20,
          update_buffers=True, strict_load=False, priority=49),
     dict(type='PipelineSwitchHook', switch_epoch=max_epochs - close_mosaic_epochs,
          switch_pipeline=train_pipeline_stage2)

@@ -36,5 +36,6 @@ from . import coco, dota, seg  # noqa: E402,F401
 from . import imagenet, zerowaste  # noqa: E402,F401
 from . import yolo  # noqa: E402,F401
 from . import medseg  # noqa: E402,F401
+from . import hrsc  # noqa: E402,F401
 
 __all__ = ['GENERATORS', 'register_generator', 'generate']
