@@ -21,6 +21,9 @@ idempotent. Each fix names the upstream bug it covers; remove a fix when the pin
    or one malformed line fails with an error that names neither file nor line. ``DOTADataset``
    (and its v1.5/v2.0 subclasses) read labels with :func:`mmext.datasets.dota_labels.parse_dota_label_file`
    instead: headers skipped, each bad line reported as ``file:line: what is wrong``.
+5. HRSC2016 image height (mmrotate 1.0.0rc1 ``datasets/hrsc.py``, ``parse_data_info``): the height
+   is read from ``Img_SizeWidth``, so every non-square HRSC image gets a wrong ``height`` (used by
+   aspect-ratio grouping and the metric's image sizes). It is re-read from ``Img_SizeHeight``.
 """
 import collections
 import collections.abc
@@ -183,9 +186,29 @@ def fix_dota_label_parsing():
     DOTADataset.load_data_list = load_data_list
 
 
+@_once
+def fix_hrsc_height():
+    """Read the HRSC2016 image height from ``Img_SizeHeight`` (mmrotate 1.0.0rc1 reads the width)."""
+    import xml.etree.ElementTree as ET
+
+    from mmrotate.datasets import HRSCDataset
+    upstream = HRSCDataset.parse_data_info
+
+    @functools.wraps(upstream)
+    def parse_data_info(self, img_info):
+        data_info = upstream(self, img_info)
+        height = ET.parse(img_info['xml_path']).getroot().find('Img_SizeHeight')
+        if height is not None and height.text:
+            data_info['height'] = int(height.text)
+        return data_info
+
+    HRSCDataset.parse_data_info = parse_data_info
+
+
 def apply_all():
     """Apply every fix (idempotent). Called by ``import mmext``."""
     fix_collections_sequence()
     fix_checkpoint_loading()
     fix_cpu_distributed()
     fix_dota_label_parsing()
+    fix_hrsc_height()

@@ -20,7 +20,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'fanet')
 MAIN = osp.join(CFG, 'upernet_fanet-t_1xb2-40k_zerowaste-f-512x512.py')
 SEG_DEMO = osp.join(CFG, 'demo', 'upernet_fanet-mini_1xb4-400iter_synthetic-zerowaste-f.py')
-CLS_DEMO = osp.join(CFG, 'demo', 'fanet-mini_1xb8-8e_synthetic-imagenet.py')
+CLS_DEMO = osp.join(CFG, 'demo', 'fanet-mini_1xb8-12e_synthetic-imagenet.py')
 CONFIGS = sorted(glob.glob(osp.join(CFG, '*.py')) + glob.glob(osp.join(CFG, 'demo', '*.py')))
 TABLE2 = {  # row -> (config suffix, use_scm, use_frm_high, use_frm_low)
     1: ('-ce-baseline', False, False, False),
@@ -166,7 +166,7 @@ def seg_run(tmp_path_factory):
     """A short UperNet + reduced-width FANet training on synthetic ZeroWaste-f."""
     root = synthetic_root('zerowaste')
     work_dir = str(tmp_path_factory.mktemp('fanet_seg'))
-    options = dict(_data_roots(root), **{'train_cfg.max_iters': 150})
+    options = dict(_data_roots(root), **{'train_cfg.max_iters': 120})
     metrics = run_config(SEG_DEMO, work_dir, cfg_options=options)
     return root, work_dir, metrics
 
@@ -200,4 +200,4 @@ def test_mmpretrain_classification_on_imagenet_folder(tmp_path):
     root = synthetic_root('imagenet')
     metrics = run_config(CLS_DEMO, str(tmp_path), cfg_options=_data_roots(root))
     # 4 classes, 1000-way head: chance is 25 % at best
-    assert metrics['accuracy/top1'] > 60, metrics
+    assert metrics['accuracy/top1'] > 75, metrics

@@ -36,7 +36,8 @@ def test_dota_dataset_reads_the_real_patch():
     info = ds.get_data_info(0)
     assert info['img_id'] == 'P2805__1024__0___0'
     assert len(info['instances']) == 4
-    assert {inst['bbox_label'] for inst in info['instances']} == {ds.metainfo['classes'].index('plane')}
+    plane = ds.metainfo['classes'].index('plane')
+    assert {inst['bbox_label'] for inst in info['instances']} == {plane}
     assert info['instances'][0]['bbox'] == [359.0, 663.0, 369.0, 497.0, 543.0, 509.0, 531.0, 677.0]
     assert all(inst['ignore_flag'] == 0 for inst in info['instances'])
     sample = ds[0]

@@ -103,7 +103,8 @@ def test_ships_are_drawn_where_annotated(hrsc_root):
 
 def test_classwise_labels(hrsc_root):
     ds = _dataset(hrsc_root, 'ImageSets/trainval.txt', classwise=True)
-    labels = {inst['bbox_label'] for i in range(len(ds)) for inst in ds.get_data_info(i)['instances']}
+    labels = {inst['bbox_label'] for i in range(len(ds))
+              for inst in ds.get_data_info(i)['instances']}
     assert labels and labels <= {0, 1, 2, 3}
     assert len(ds.metainfo['classes']) == 31
 

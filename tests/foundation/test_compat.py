@@ -85,3 +85,22 @@ def test_getattr_in_a_checkpoint_is_limited_to_history_buffer_methods(tmp_path, 
     torch.save({'meta': _Sneaky()}, path)
     with pytest.raises(pickle.UnpicklingError, match='refused'):
         _load_checkpoint(str(path), map_location='cpu')
+
+
+def test_hrsc_height_comes_from_img_size_height(tmp_path):
+    from mmrotate.datasets import HRSCDataset
+
+    from mmext.datasets.synthetic import generate
+    root = tmp_path
+    generate('hrsc', str(root), num_trainval=3, num_test=1)
+    ds = HRSCDataset(data_root=str(root) + '/', ann_file='ImageSets/trainval.txt',
+                     data_prefix=dict(sub_data_root='FullDataSet/'), pipeline=[])
+    import xml.etree.ElementTree as ET
+    checked = 0
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        xml = ET.parse(info['xml_path']).getroot()
+        assert info['height'] == int(xml.find('Img_SizeHeight').text)
+        assert info['width'] == int(xml.find('Img_SizeWidth').text)
+        checked += info['height'] != info['width']
+    assert checked > 0  # the synthetic HRSC set has non-square images

@@ -40,9 +40,7 @@ def reference_assign(priors, bboxes, scores, gts, labels, topk=16, topq=12, gaus
     if blocked is not None:
         sim[:, blocked] = -math.inf
     max_sim = sim.max(dim=0).values
-    for a in range(num_priors):
-        if max_sim[a] < neg_sim_thr:
-            assigned[a] = 0
+    assigned[max_sim < neg_sim_thr] = 0
     # CPS: K best priors of each gt; ties go to the lower prior index
     k = min(topk, num_priors)
     candidates = []

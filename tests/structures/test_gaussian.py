@@ -144,7 +144,8 @@ def test_gwd_matches_matrix_square_root_formula():
     for i in range(5):
         for j in range(4):
             r = sqrtm(s1[i])
-            ref = ((mu1[i] - mu2[j])**2).sum() + torch.trace(s1[i] + s2[j] - 2 * sqrtm(r @ s2[j] @ r))
+            bures = torch.trace(s1[i] + s2[j] - 2 * sqrtm(r @ s2[j] @ r))
+            ref = ((mu1[i] - mu2[j])**2).sum() + bures
             assert got[i, j].item() == pytest.approx(ref.item(), rel=1e-9, abs=1e-8)
 
 
@@ -197,7 +198,8 @@ def test_similarity_forms():
     assert torch.allclose(gaussian_similarity(b1, b2, 'kld'), 1 / (1 + kld(b1, b2).sqrt()))
     assert torch.allclose(gaussian_similarity(b1, b2, 'gwd'), 1 / (1 + gwd(b1, b2).sqrt()))
     assert torch.allclose(
-        gaussian_similarity(b1, b2, 'gwd', fun='log1p', tau=2.0), 1 / (2 + torch.log1p(gwd(b1, b2))))
+        gaussian_similarity(b1, b2, 'gwd', fun='log1p', tau=2.0),
+        1 / (2 + torch.log1p(gwd(b1, b2))))
     assert torch.allclose(
         gaussian_similarity(b1, b2, 'gjsd', form='exp', tau=0.5, alpha=0.3),
         torch.exp(-gjsd(b1, b2, alpha=0.3) / 0.5))

@@ -25,7 +25,8 @@ def test_hand_values():
     half = torch.tensor([[0.5, 0.0, 1.0, 1.0, 0.0]])
     assert rotated_box_iou(unit, half).item() == pytest.approx(1 / 3, abs=1e-6)
     # a square and the same square turned 45 degrees: IoU = 1/sqrt(2)
-    sq = torch.tensor([[3.0, 4.0, 2.0, 2.0, 0.0], [3.0, 4.0, 2.0, 2.0, math.pi / 4]], dtype=torch.float64)
+    sq = torch.tensor([[3.0, 4.0, 2.0, 2.0, 0.0], [3.0, 4.0, 2.0, 2.0, math.pi / 4]],
+                      dtype=torch.float64)
     assert rotated_box_iou(sq[:1], sq[1:]).item() == pytest.approx(1 / math.sqrt(2), abs=1e-12)
     # a box nested in another: area ratio
     outer = torch.tensor([[0.0, 0.0, 10.0, 8.0, 0.3]])

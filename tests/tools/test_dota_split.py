@@ -58,7 +58,8 @@ def test_iof_against_shapely():
         pts = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2 @ np.array([[c, s], [-s, c]])
         polys.append((pts + [cx, cy]).reshape(-1))
     polys = np.array(polys)
-    windows = np.array([[0, 0, 128, 128], [96, 0, 224, 128], [96, 96, 224, 224], [200, 150, 300, 300]])
+    windows = np.array([[0, 0, 128, 128], [96, 0, 224, 128], [96, 96, 224, 224],
+                        [200, 150, 300, 300]])
     got = dota_split.polygon_window_iof(polys, windows)
     for i, p in enumerate(polys):
         poly = Polygon(p.reshape(4, 2))
@@ -177,7 +178,8 @@ def test_real_sample_patch(tmp_path):
     assert patch.shape == (1024, 1024, 3)
     assert np.array_equal(patch[:170, :170], src)
     assert (patch[500, 500] == [104, 116, 124]).all()  # BGR padding, the ImageNet mean
-    src_lines = open(osp.join(REAL, 'dota', 'labelTxt', 'P2805__1024__0___0.txt')).read().split('\n')
+    src_label = osp.join(REAL, 'dota', 'labelTxt', 'P2805__1024__0___0.txt')
+    src_lines = open(src_label).read().split('\n')
     got = open(osp.join(out, 'annfiles', 'P2805__1024__0___0__1024__0___0.txt')).read().split('\n')
     assert [l.split() for l in got if l] == [l.split() for l in src_lines if l]
 

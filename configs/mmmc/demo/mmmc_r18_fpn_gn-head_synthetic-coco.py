@@ -14,6 +14,15 @@ model = dict(
         norm_on_bbox=True,
         centerness_on_reg=True,
         conv_bias=True,
-        loss_bbox=dict(type='GIoULoss', loss_weight=1.0)),
+        loss_bbox=dict(type='GIoULoss', loss_weight=1.0),
+        # start the box branch at 1 stride per side instead of ~0 (see the README's demo notes)
+        init_cfg=dict(
+            type='Normal',
+            layer='Conv2d',
+            std=0.01,
+            override=[
+                dict(type='Normal', name='conv_cls', std=0.01, bias_prob=0.01),
+                dict(type='Normal', name='conv_reg', std=0.01, bias=1.0)
+            ])),
     train_cfg=dict(assigner=dict(type='APSAssigner', topk=9, num_levels=2)),
     test_cfg=dict(nms=dict(type='nms', iou_threshold=0.6)))

@@ -88,33 +88,37 @@ def _le90(theta):
 
 
 def _xml(img_id, width, height, objects):
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>', '<HRSC_Image>', '  <Img_CusType>sealand</Img_CusType>',
-        '  <Img_Location>0,0</Img_Location>', f'  <Img_ID>{img_id}</Img_ID>',
-        '  <Place_ID>100000001</Place_ID>', '  <Source_ID>100000001</Source_ID>',
-        f'  <Img_NO>{img_id}</Img_NO>', f'  <Img_FileName>{img_id}</Img_FileName>',
-        '  <Img_FileFmt>bmp</Img_FileFmt>', '  <Img_Date>1900-01-01</Img_Date>',
-        '  <Img_CusType>sealand</Img_CusType>', f'  <Img_SizeWidth>{width}</Img_SizeWidth>',
-        f'  <Img_SizeHeight>{height}</Img_SizeHeight>', '  <Img_SizeDepth>3</Img_SizeDepth>',
-        '  <Img_Resolution>1.0</Img_Resolution>', '  <Img_Resolution_Layer>18</Img_Resolution_Layer>',
-        '  <Img_Scale>100</Img_Scale>', '  <Img_SclPxlNum />', '  <segmented>0</segmented>',
-        '  <Img_havemask>0</Img_havemask>', '  <Img_MaskFileName />', '  <Img_MaskFileFmt />',
-        '  <Img_MaskType />', '  <Img_SegFileName />', '  <Img_SegFileFmt />',
-        '  <Img_ObjectPoseType />', '  <HRSC_Objects>'
+    """The HRSC2016 annotation of one image (tags and order of the release files)."""
+    image_fields = [
+        ('Img_CusType', 'sealand'), ('Img_Location', '0,0'), ('Img_ID', img_id),
+        ('Place_ID', '100000001'), ('Source_ID', '100000001'), ('Img_NO', img_id),
+        ('Img_FileName', img_id), ('Img_FileFmt', 'bmp'), ('Img_Date', '1900-01-01'),
+        ('Img_SizeWidth', width), ('Img_SizeHeight', height), ('Img_SizeDepth', 3),
+        ('Img_Resolution', '1.0'), ('Img_Resolution_Layer', 18), ('Img_Scale', 100),
+        ('Img_SclPxlNum', ''), ('segmented', 0), ('Img_havemask', 0), ('Img_MaskFileName', ''),
+        ('Img_MaskFileFmt', ''), ('Img_MaskType', ''), ('Img_SegFileName', ''),
+        ('Img_SegFileFmt', ''), ('Img_ObjectPoseType', '')
     ]
+
+    def tag(name, value, indent):
+        pad = ' ' * indent
+        return f'{pad}<{name}>{value}</{name}>' if value != '' else f'{pad}<{name} />'
+
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<HRSC_Image>']
+    lines += [tag(k, v, 2) for k, v in image_fields]
+    lines.append('  <HRSC_Objects>')
     for k, obj in enumerate(objects):
-        lines += [
-            '    <HRSC_Object>', f'      <Object_ID>{int(img_id) * 100 + k}</Object_ID>',
-            f"      <Class_ID>{obj['class_id']}</Class_ID>", f'      <Object_NO>{k + 1}</Object_NO>',
-            '      <truncated>0</truncated>', f"      <difficult>{obj['difficult']}</difficult>",
-            f"      <box_xmin>{obj['hbb'][0]}</box_xmin>", f"      <box_ymin>{obj['hbb'][1]}</box_ymin>",
-            f"      <box_xmax>{obj['hbb'][2]}</box_xmax>", f"      <box_ymax>{obj['hbb'][3]}</box_ymax>",
-            f"      <mbox_cx>{obj['mbox'][0]:.4f}</mbox_cx>", f"      <mbox_cy>{obj['mbox'][1]:.4f}</mbox_cy>",
-            f"      <mbox_w>{obj['mbox'][2]:.4f}</mbox_w>", f"      <mbox_h>{obj['mbox'][3]:.4f}</mbox_h>",
-            f"      <mbox_ang>{obj['mbox'][4]:.6f}</mbox_ang>", '      <segmented>0</segmented>',
-            '      <seg_color />', f"      <header_x>{obj['header'][0]}</header_x>",
-            f"      <header_y>{obj['header'][1]}</header_y>", '    </HRSC_Object>'
-        ]
+        cx, cy, w, h, ang = obj['mbox']
+        fields = [('Object_ID', int(img_id) * 100 + k), ('Class_ID', obj['class_id']),
+                  ('Object_NO', k + 1), ('truncated', 0), ('difficult', obj['difficult']),
+                  ('box_xmin', obj['hbb'][0]), ('box_ymin', obj['hbb'][1]),
+                  ('box_xmax', obj['hbb'][2]), ('box_ymax', obj['hbb'][3]),
+                  ('mbox_cx', f'{cx:.4f}'), ('mbox_cy', f'{cy:.4f}'), ('mbox_w', f'{w:.4f}'),
+                  ('mbox_h', f'{h:.4f}'), ('mbox_ang', f'{ang:.6f}'), ('segmented', 0),
+                  ('seg_color', ''), ('header_x', obj['header'][0]),
+                  ('header_y', obj['header'][1])]
+        lines += ['    <HRSC_Object>'] + [tag(k_, v, 6) for k_, v in fields]
+        lines.append('    </HRSC_Object>')
     lines += ['  </HRSC_Objects>', '</HRSC_Image>']
     return '\n'.join(lines) + '\n'
 
@@ -147,8 +151,9 @@ def generate_hrsc(out_dir: str, seed: int = 0, num_trainval: int = 16, num_test:
                                               cy - 0.1 * length * np.sin(theta), 0.3 * length,
                                               0.55 * beam, theta), (70, 72, 80))
             corners = rbox_to_corners(cx, cy, length, beam, theta)
+            class_id = HRSC_SYNTHETIC_CLASS_IDS[int(rng.integers(len(HRSC_SYNTHETIC_CLASS_IDS)))]
             objects.append(
-                dict(class_id=HRSC_SYNTHETIC_CLASS_IDS[int(rng.integers(len(HRSC_SYNTHETIC_CLASS_IDS)))],
+                dict(class_id=class_id,
                      difficult=0,
                      hbb=[int(np.floor(corners[:, 0].min())), int(np.floor(corners[:, 1].min())),
                           int(np.ceil(corners[:, 0].max())), int(np.ceil(corners[:, 1].max()))],

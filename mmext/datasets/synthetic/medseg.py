@@ -71,19 +71,19 @@ def phantom_slice(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.n
         for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.85 else 0):
             side = int(rng.integers(2))
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.3),
-                         rng.uniform(0.10, 0.22)) & lungs[side]
+                         rng.uniform(0.15, 0.30)) & lungs[side]
             hu[mask] = -480.0
             label[mask] = 1
         if rng.uniform() < 0.6:
             side = int(rng.integers(2))
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.4),
-                         rng.uniform(0.06, 0.13)) & lungs[side]
+                         rng.uniform(0.09, 0.16)) & lungs[side]
             hu[mask] = 35.0
             label[mask] = 2
         if rng.uniform() < 0.4:
             side = int(rng.integers(2))
             cx, cy = LUNG_CENTRES[side]
-            level = cy + LUNG_RADII[1] * rng.uniform(0.25, 0.6)
+            level = cy + LUNG_RADII[1] * rng.uniform(0.1, 0.5)
             wave = 0.03 * np.sin(xx * rng.uniform(6, 12) + rng.uniform(0, 2 * np.pi))
             mask = lungs[side] & (yy > level + wave)
             hu[mask] = 10.0

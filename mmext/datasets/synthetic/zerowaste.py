@@ -28,7 +28,7 @@ def _piece_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     """A random convex-ish blob or rotated rectangle, as a ``(H, W)`` uint8 mask."""
     mask = np.zeros((height, width), np.uint8)
     cx, cy = rng.uniform(0.1, 0.9) * width, rng.uniform(0.1, 0.9) * height
-    size = rng.uniform(0.12, 0.3) * min(height, width)
+    size = rng.uniform(0.18, 0.4) * min(height, width)
     if rng.random() < 0.5:
         box = cv2.boxPoints(((cx, cy), (size * rng.uniform(1.0, 2.2), size * rng.uniform(0.5, 1.0)),
                              float(rng.uniform(0, 180))))

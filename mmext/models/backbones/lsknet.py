@@ -23,9 +23,14 @@ t     32, 64, 160, 256       3, 3, 5, 2    8, 8, 4, 4   4.3 M
 s     64, 128, 320, 512      2, 2, 4, 2    8, 8, 4, 4   14.4 M
 ====  =====================  ============  ===========  =========================
 
+The paper's parameter counts (4.3 M / 14.4 M) are those of the ImageNet models; without the
+1000-way classifier the backbones have 3.99 M / 13.84 M parameters.
+
 Module and parameter names follow the official implementation (``patch_embed{i}``,
 ``block{i}``, ``norm{i}``) so its ImageNet checkpoints load with ``init_cfg=dict(
-type='Pretrained', checkpoint=...)``. The official configs use ``drop_rate=0.1``,
+type='Pretrained', checkpoint=...)``; mmrotate's LSKNet project publishes them as
+``https://download.openmmlab.com/mmrotate/v1.0/lsknet/backbones/lsk_t_backbone-2ef8a593.pth``
+and ``.../lsk_s_backbone-e9d2e551.pth``. The official configs use ``drop_rate=0.1``,
 ``drop_path_rate=0.1`` and (Sync)BN in the blocks.
 """
 import math

@@ -33,9 +33,9 @@ test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=8, by_epoch=True, eta_min=1e-5)]
-train_cfg = dict(by_epoch=True, max_epochs=8, val_interval=8)
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=12, by_epoch=True, eta_min=1e-5)]
+train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=12)
 val_cfg = dict()
 test_cfg = dict()
-default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=8))
+default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=12))
 randomness = dict(seed=0)
