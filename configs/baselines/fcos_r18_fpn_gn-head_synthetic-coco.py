@@ -41,3 +41,4 @@ optim_wrapper = dict(
     paramwise_cfg=dict(_delete_=True, norm_decay_mult=0., bias_decay_mult=0.),
     clip_grad=dict(max_norm=35, norm_type=2))
 default_hooks = dict(checkpoint=dict(interval=12))
+randomness = dict(seed=0)

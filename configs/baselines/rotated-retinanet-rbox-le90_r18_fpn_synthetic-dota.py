@@ -43,11 +43,12 @@ model = dict(
                   nms=dict(type='nms_rotated', iou_threshold=0.1), max_per_img=300))
 
 # a short schedule for 2 CPU cores
-train_cfg = dict(max_epochs=12, val_interval=12)
+train_cfg = dict(max_epochs=24, val_interval=24)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
-    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9, 11], gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=24, by_epoch=True, milestones=[18, 22], gamma=0.1)
 ]
 # trained from scratch on a few images: AdamW converges where SGD 0.01 barely starts
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=0.001, weight_decay=0.05))
-default_hooks = dict(checkpoint=dict(interval=12))
+default_hooks = dict(checkpoint=dict(interval=24))
+randomness = dict(seed=0)

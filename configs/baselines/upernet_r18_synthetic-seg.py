@@ -20,3 +20,4 @@ optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=300, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=300)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(by_epoch=False, interval=300))
+randomness = dict(seed=0)

@@ -58,9 +58,12 @@ model = dict(
         num_classes=num_classes,
         num_protos=32,
         proto_channels=128,  # 256 x widen factor
-        # Formula 2 of the paper (focal weighting per pixel); YOLOv8's plain BCE is
-        # dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=7.5)
-        loss_mask=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
+        # Formula 2 of the paper (focal weighting per pixel, gamma 2); YOLOv8's plain BCE is
+        # dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=7.5). The paper gives no
+        # alpha; 0.5 weighs mask and background pixels equally inside the box crop (with the
+        # detection default 0.25 the mask probabilities stay below the 0.5 binarisation
+        # threshold far longer: 0 mask mAP after 10 synthetic epochs, against 0.25 with 0.5)
+        loss_mask=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.5,
                        reduction='mean', loss_weight=7.5)),
     test_cfg=dict(mask_thr_binary=0.5, max_per_img=100))
 

@@ -158,7 +158,7 @@ def short(options, data_root):
         options[f'{loader}.dataset.data_root'] = data_root + '/'
     options.update({'train_cfg.max_epochs': 10, 'train_cfg.val_interval': 10,
                     'custom_hooks.1.switch_epoch': 2, 'param_scheduler.1.end': 10,
-                    'default_hooks.checkpoint.interval': 10})
+                    'default_hooks.checkpoint.interval': 10, 'randomness.seed': 0})
     return options
 
 

@@ -166,9 +166,12 @@ def test_matches_literal_reference(measure, cls_score_mode):
 
 
 @pytest.mark.parametrize('options', [
-    dict(max_shape_groups=0),  # exact dense path
+    dict(search='dense'),  # the similarity of every pair
+    dict(search='quadratic'),  # dense quadratic form, exact shortlist
+    dict(search='quadratic', shortlist_margin=0),  # never certified: exact dense re-ranking
+    dict(max_shape_groups=0),  # too many prior shapes: dense
     dict(max_chunk_pairs=150),  # several gt chunks (~1 gt per chunk)
-    dict(shortlist_margin=0),  # shortlist never certified: exact re-ranking of every gt
+    dict(max_chunk_pairs=150, search='quadratic'),
     dict(dgmm=False, gauss_thr=0.6),
     dict(gauss_thr=0.4, dgmm_weights=(0.5, 0.5), pt_cls_weight=0.3),
     dict(measure_cfg=dict(alpha=0.3, form='exp', tau=2.0)),
@@ -189,9 +192,10 @@ def test_matches_reference_on_a_1024_image():
     _, bboxes, scores, gts, labels = make_scene(3, 40, img=1024, strides=(8, 16, 32, 64, 128),
                                                 num_classes=18)
     gts[:, 2:4] = gts[:, 2:4] / 8  # DOTA-like sizes, 4-68 px
-    cfg = dict(topk=16, topq=12, gauss_thr=0.8, max_chunk_pairs=1 << 18)
-    result = check_against_reference(cfg, (priors, bboxes, scores, gts, labels))
-    assert (result.gt_inds > 0).sum() > 40
+    for search in ('window', 'quadratic'):
+        cfg = dict(topk=16, topq=12, gauss_thr=0.8, max_chunk_pairs=1 << 16, search=search)
+        result = check_against_reference(cfg, (priors, bboxes, scores, gts, labels))
+        assert (result.gt_inds > 0).sum() > 40
 
 
 def test_ignore_regions_match_reference():
@@ -209,7 +213,7 @@ def test_topk_is_exact_with_lowest_index_tie_break():
     """Static grid priors and a gt centred between four of them: symmetric exact ties."""
     priors = make_priors(64, (8, ), shift=0)  # 8 x 8 grid, 32 px squares
     gts = torch.tensor([[20., 20., 10., 10., 0.]])  # equidistant from (16|24, 16|24)
-    for options in (dict(), dict(max_shape_groups=0)):
+    for options in (dict(), dict(search='quadratic'), dict(search='dense')):
         assigner = DCFLAssigner(topk=6, **options)
         idx, val, max_sim = assigner.rank_candidates(gts, priors)
         sim = gaussian_similarity(gts, priors)[0]
@@ -217,7 +221,12 @@ def test_topk_is_exact_with_lowest_index_tie_break():
         assert torch.equal(idx[0], expected)
         assert idx.shape == (1, 6) and len(set(idx[0].tolist())) == 6
         assert torch.allclose(val[0], sim[idx[0]])
-        assert torch.allclose(max_sim, sim)
+        # the window search evaluates the priors its windows reach; all others are below the
+        # negative threshold (and reported as -inf)
+        reached = max_sim > -math.inf
+        assert torch.allclose(max_sim[reached], sim[reached])
+        assert (sim[~reached] < assigner.neg_sim_thr).all() and reached.sum() >= 6
+        assert reached.all() or options == {}
         # the 4 nearest (grid indices 18, 19, 26, 27) are tied, then 8 tied at the next
         # distance (10, 11, 17, 20, 25, 28, 34, 35): the 2 lowest indices win
         assert idx[0].tolist() == [10, 11, 18, 19, 26, 27]
@@ -396,6 +405,8 @@ def test_bad_input_errors():
         DCFLAssigner(cls_score_mode='mean')
     with pytest.raises(ValueError, match='dgmm_weights'):
         DCFLAssigner(dgmm_weights=(0.7, 0.7))
+    with pytest.raises(ValueError, match='search'):
+        DCFLAssigner(search='fast')
     with pytest.raises(ValueError, match='measure_cfg'):
         DCFLAssigner(measure_cfg=dict(alpah=0.5))
     priors, bboxes, scores, gts, labels = make_scene(0, 2)

@@ -6,20 +6,20 @@
 For each backbone (as the segmentation configs build it: four feature maps, no head) it reports
 the parameters, the FLOPs (multiply-accumulates of convolutions, linears and matmuls, counted by
 mmengine's ``FlopAnalyzer``) at ``--size``, the median forward latency over ``--repeat`` runs
-after ``--warmup`` runs, and the peak memory of one forward pass (CUDA: peak allocated; CPU: the
-rise of the process's peak resident set size, measured in a fresh process per model). Ratios
-are against ResNet-50 measured in the same run. It also prints the parameters and FLOPs of the
+after ``--warmup`` runs, and the peak memory of one forward pass beyond the weights (CUDA:
+peak allocated; CPU: the largest total of live tensors created during the pass, tracked op by
+op). Ratios are against ResNet-50 measured in the same run. It also prints the parameters and FLOPs of the
 ImageNet classifiers at 224x224 (paper Table 4: FANet 36.7 M / 5.8 G, FocalNet-T 28.6 M / 4.5 G).
 Latency on a shared CPU varies run to run; compare ratios, not absolute numbers, across machines.
 """
 import argparse
-import multiprocessing as mp
-import resource
 import statistics
 import sys
 import time
+import weakref
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 BACKBONES = {
     'fanet-t': dict(type='FANet', arch='tiny', drop_path_rate=0.),
@@ -44,7 +44,8 @@ def build_backbone(name: str):
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     model = MODELS.build(BACKBONES[name])
-    return model.eval()
+    model.eval()  # some upstream train() overrides return None
+    return model
 
 
 def build_classifier(name: str):
@@ -53,9 +54,11 @@ def build_classifier(name: str):
     from mmpretrain.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     backbone, neck, channels = CLASSIFIERS[name]
-    return MODELS.build(dict(type='ImageClassifier', backbone=backbone, neck=neck,
-                             head=dict(type='LinearClsHead', num_classes=1000,
-                                       in_channels=channels))).eval()
+    model = MODELS.build(dict(type='ImageClassifier', backbone=backbone, neck=neck,
+                              head=dict(type='LinearClsHead', num_classes=1000,
+                                        in_channels=channels)))
+    model.eval()
+    return model
 
 
 class _Features(torch.nn.Module):
@@ -99,21 +102,46 @@ def latency(model, size: int, batch: int, device: str, warmup: int, repeat: int)
     return statistics.median(times) * 1000
 
 
-def _cpu_peak_worker(name, size, batch, threads, queue):
-    torch.set_num_threads(threads)
-    model = build_backbone(name)
-    x = torch.randn(batch, 3, size, size)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with torch.no_grad():
-        model(x)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((after - before) / 1024.0)  # ru_maxrss is in KiB on Linux
+class _PeakTensorMemory(TorchDispatchMode):
+    """Peak bytes of the tensors created while active (live storages, each counted once).
+
+    Every op's output storage is counted when it first appears and released when the last
+    tensor using it is garbage-collected, so the peak is the largest set of activations alive
+    at once, without the weights; on CPU this stands in for CUDA's ``max_memory_allocated``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.live = self.peak = 0
+        self._refs = {}
+
+    def _release(self, key, nbytes):
+        self._refs[key] -= 1
+        if not self._refs[key]:
+            del self._refs[key]
+            self.live -= nbytes
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in (out if isinstance(out, (tuple, list)) else [out]):
+            if not isinstance(t, torch.Tensor):
+                continue
+            storage = t.untyped_storage()
+            key, nbytes = storage.data_ptr(), storage.nbytes()
+            if key not in self._refs:
+                self._refs[key] = 0
+                self.live += nbytes
+                self.peak = max(self.peak, self.live)
+            self._refs[key] += 1
+            weakref.finalize(t, self._release, key, nbytes)
+        return out
 
 
-def peak_memory_mib(name: str, model, size: int, batch: int, device: str, threads: int) -> float:
+def peak_memory_mib(model, size: int, batch: int, device: str) -> float:
+    """Peak memory of one forward pass beyond the weights, in MiB."""
+    model = model.to(device)
+    x = torch.randn(batch, 3, size, size, device=device)
     if device.startswith('cuda'):
-        model = model.to(device)
-        x = torch.randn(batch, 3, size, size, device=device)
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)
@@ -121,13 +149,9 @@ def peak_memory_mib(name: str, model, size: int, batch: int, device: str, thread
             model(x)
         torch.cuda.synchronize()
         return (torch.cuda.max_memory_allocated(device) - base) / 2**20
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_cpu_peak_worker, args=(name, size, batch, threads, queue))
-    proc.start()
-    value = queue.get()
-    proc.join()
-    return value
+    with torch.no_grad(), _PeakTensorMemory() as tracker:
+        model(x)
+    return tracker.peak / 2**20
 
 
 def run(args) -> str:
@@ -141,8 +165,7 @@ def run(args) -> str:
             params=num_params(model) / 1e6,
             flops=count_flops(model, args.size) / 1e9,
             latency=latency(model, args.size, args.batch, args.device, args.warmup, args.repeat),
-            memory=peak_memory_mib(name, build_backbone(name), args.size, args.batch,
-                                   args.device, threads))
+            memory=peak_memory_mib(model, args.size, args.batch, args.device))
         cls = build_classifier(name)
         rows[name].update(cls_params=num_params(cls) / 1e6,
                           cls_flops=count_flops(_Features(cls), 224) / 1e9)

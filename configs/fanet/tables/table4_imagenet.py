@@ -9,7 +9,7 @@ rows = [
     dict(label='FANet-T (36.7 M, 5.8 G)', config='configs/fanet/fanet-t_16xb80_in1k.py',
          paper={'Top-1': 82.5}),
 ]
-# --synthetic: the synthetic ImageNet folder (4 classes, 64 px images), one epoch
+# --synthetic: the synthetic ImageNet folder (4 classes, 64 px images), two epochs (warmup, cosine)
 synthetic = [
     'train_dataloader.dataset.data_root=data/synthetic/imagenet/',
     'val_dataloader.dataset.data_root=data/synthetic/imagenet/',
@@ -19,6 +19,6 @@ synthetic = [
     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
     'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
     'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-    'train_cfg.max_epochs=1',
+    'train_cfg.max_epochs=2', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
 ]
 synthetic_data = ['imagenet']

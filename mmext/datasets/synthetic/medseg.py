@@ -145,5 +145,7 @@ def generate_medseg(out_dir: str, seed: int = 0, size: int = 128, num_slices: in
         converter = load_converter()
         converter.convert_covid19_1(raw1, osp.join(out_dir, 'medseg_covid19_1'), hr_size=size,
                                     progress=False)
+        # the real split: the first 6 of 9 volumes for training (two thirds)
         converter.convert_covid19_2(raw2, osp.join(out_dir, 'medseg_covid19_2'), hr_size=size,
+                                    num_train_volumes=max(1, round(num_volumes * 2 / 3)),
                                     progress=False)

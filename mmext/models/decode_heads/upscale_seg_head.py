@@ -41,6 +41,11 @@ class UpscaleSegHead(BaseDecodeHead):
             ``dict(type='DeconvModule')``. Default InterpConv.
         num_convs (int): convolutions after the upsampling. Default 1.
         kernel_size (int): their kernel size. Default 3.
+        init_cfg (dict, optional): default None: PyTorch's default initialisation of
+            ``conv_seg`` and mmcv's of the ConvModules (CogSeg trains a U-Net from scratch;
+            mmseg's usual ``Normal(std=0.01)`` on ``conv_seg`` held the lesion classes at zero
+            for hundreds of Adam iterations on the synthetic CT set, where this starts learning
+            them within 50).
         **kwargs: :class:`BaseDecodeHead` arguments (``in_channels``, ``channels``,
             ``num_classes``, ``in_index``, ``loss_decode``, ...). Only a single input feature
             (``input_transform=None``) is supported.
@@ -51,8 +56,9 @@ class UpscaleSegHead(BaseDecodeHead):
                  upsample_cfg: dict = dict(type='InterpConv'),
                  num_convs: int = 1,
                  kernel_size: int = 3,
+                 init_cfg=None,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(init_cfg=init_cfg, **kwargs)
         if upscale < 1 or upscale & (upscale - 1):
             raise ValueError(f'upscale must be a power of 2, got {upscale}')
         if self.input_transform is not None:

@@ -45,16 +45,16 @@ Inputs (mmdet 3.x convention, any head can call it):
 - ``gt_instances.bboxes`` ``[G, 5]`` (tensor or ``RotatedBoxes``), ``gt_instances.labels`` ``[G]``.
 
 Memory is bounded: ground truths are processed in chunks of at most ``max_chunk_pairs`` (ground
-truth, prior) pairs. For the Gaussian measures the priors are grouped by shape (DCFL has one
-square shape per FPN level; the dynamic prior only moves centres). For a fixed pair of shapes every
-supported divergence is a quadratic form of the centre offset plus a constant,
+truth, prior) pairs. For the Gaussian measures the priors are split into runs of one shape (DCFL
+has one square shape per FPN level; the dynamic prior only moves centres). For a fixed pair of
+shapes every supported divergence is a quadratic form of the centre offset plus a constant,
 ``d = Δᵀ P Δ + c`` (see the closed forms in ``mmext.structures.gaussian``); ``P`` and ``c`` are
 read off the shared divergence itself in float64 at a few offsets (and checked at one more), so
-ranking all priors costs a handful of operations per pair. The best ``topk + shortlist_margin``
+ranking all priors is one small matrix product per run. The best ``topk + shortlist_margin``
 priors of each ground truth and the best ground truth of each prior are then re-scored with the
 exact shared similarity; a ground truth whose exact ranking is not certified by that shortlist
-(ties across its end) is re-ranked against all priors exactly. Priors of more than
-``max_shape_groups`` shapes, or a measure that fails the check, use the exact dense path.
+(ties across its end) is re-ranked against all priors exactly. Priors in more than
+``max_shape_groups`` runs, or a measure that fails the check, use the exact dense path.
 """
 import math
 from typing import Optional, Sequence, Tuple
@@ -73,6 +73,7 @@ from mmext.structures.gaussian import (gaussian_similarity, gjsd, gwd, kld,
 _GAUSSIAN_MEASURES = ('gjsd', 'kld', 'gwd')
 _MEASURES = _GAUSSIAN_MEASURES + ('iou', )
 _CLS_MODES = ('gt_class', 'max')
+_SEARCHES = ('window', 'quadratic', 'dense')
 
 
 @TASK_UTILS.register_module()
@@ -98,11 +99,14 @@ class DCFLAssigner(BaseAssigner):
             (official 0.7, 0.3); they must sum to 1.
         ignore_iof_thr (float): priors whose IoF with an ignored box exceeds this are never
             candidates and are labelled ignored (-1). Non-positive disables it (official: -1).
+        search (str): how the top-K candidates are found, all exact (see the module docstring):
+            ``'window'`` (default; falls back to ``'quadratic'`` per ground truth when not
+            certified), ``'quadratic'`` or ``'dense'`` (the similarity of every pair).
         max_chunk_pairs (int): at most this many (ground truth, prior) pairs are held at once.
         shortlist_margin (int, optional): extra priors re-scored exactly beyond the K best
-            (defaults to K).
-        max_shape_groups (int): with more distinct prior shapes than this, the exact dense path
-            is used.
+            by the ``'quadratic'`` search (defaults to K).
+        max_shape_groups (int): with more runs of consecutive equal-shape priors than this, the
+            exact dense path is used.
     """
 
     def __init__(self,
@@ -117,7 +121,8 @@ class DCFLAssigner(BaseAssigner):
                  dgmm: bool = True,
                  dgmm_weights: Sequence[float] = (0.7, 0.3),
                  ignore_iof_thr: float = -1.0,
-                 max_chunk_pairs: int = 1 << 22,
+                 search: str = 'window',
+                 max_chunk_pairs: int = 1 << 20,
                  shortlist_margin: Optional[int] = None,
                  max_shape_groups: int = 64) -> None:
         if measure not in _MEASURES:
@@ -132,6 +137,8 @@ class DCFLAssigner(BaseAssigner):
                              f'to 1, got {tuple(dgmm_weights)}')
         if not 0.0 <= pt_cls_weight <= 1.0:
             raise ValueError(f'DCFLAssigner: pt_cls_weight must be in [0, 1], got {pt_cls_weight}')
+        if search not in _SEARCHES:
+            raise ValueError(f'DCFLAssigner: search must be one of {_SEARCHES}, got {search!r}')
         if max_chunk_pairs < 1:
             raise ValueError(f'DCFLAssigner: max_chunk_pairs must be >= 1, got {max_chunk_pairs}')
         self.topk = int(topk)
@@ -151,7 +158,9 @@ class DCFLAssigner(BaseAssigner):
         self.dgmm = bool(dgmm)
         self.dgmm_weights = tuple(float(w) for w in dgmm_weights)
         self.ignore_iof_thr = float(ignore_iof_thr)
+        self.search = search
         self.max_chunk_pairs = int(max_chunk_pairs)
+        self._thr_divergence = None
         self.shortlist_margin = self.topk if shortlist_margin is None else int(shortlist_margin)
         self.max_shape_groups = int(max_shape_groups)
 
@@ -220,45 +229,200 @@ class DCFLAssigner(BaseAssigner):
             cand_sim.append(sim.gather(1, idx))
         return torch.cat(cand_idx), torch.cat(cand_sim), max_sim
 
+    def _similarity_at(self, d: Tensor) -> Tensor:
+        """The similarity of a pair whose divergence is ``d`` (float64): the shared similarity of
+        a unit box and its copy shifted along x (identical shapes: ``d = p·Δx²``)."""
+        unit = d.new_tensor([[0., 0., 2., 2., 0.]], dtype=torch.float64)
+        p = self._divergence(unit, unit + unit.new_tensor([[1., 0., 0., 0., 0.]]))
+        b1 = unit.expand(d.numel(), 5)
+        b2 = b1.clone()
+        b2[:, 0] = (d.double().flatten().clamp(0, 1e12) / p).sqrt()
+        return self.similarity(b1, b2, aligned=True).reshape(d.shape)
+
+    def _threshold_divergence(self, device) -> float:
+        """The divergence at which the similarity falls to ``neg_sim_thr`` (-inf when every
+        similarity is below it, inf when none is); cached."""
+        if self._thr_divergence is None:
+            grid = torch.cat([torch.zeros(1), torch.logspace(-12, 12, 2401)]).double().to(device)
+            sim = self._similarity_at(grid)
+            below = (sim < self.neg_sim_thr).nonzero().flatten()
+            if sim[0] < self.neg_sim_thr:
+                self._thr_divergence = -math.inf
+            elif below.numel() == 0:
+                self._thr_divergence = math.inf
+            else:
+                hi = float(grid[below[0]])
+                fine = torch.linspace(float(grid[below[0] - 1]), hi, 1001,
+                                      dtype=torch.float64, device=device)
+                above = fine[self._similarity_at(fine) >= self.neg_sim_thr]
+                self._thr_divergence = float(above.max()) if above.numel() else hi
+        return self._thr_divergence
+
+    def _rank_window(self, gts: Tensor, priors: Tensor, blocked: Optional[Tensor], k: int,
+                     coef: Tensor, runs: Sequence[Tuple[int, int]]):
+        """Windowed search. For each ground truth a divergence level ``D*`` is chosen that about
+        ``2K`` priors reach (from each run's prior density) and that is above the divergence of
+        the negative threshold; the priors inside the bounding box of the ellipse
+        ``ΔᵀPΔ + c <= D*`` of each run, found through a cell grid of the run, get the exact
+        shared similarity. Every prior outside has ``d > D*``, so the K best are exact when the
+        K-th value beats ``f(D*)``, and priors no window reaches are below the threshold.
+
+        Returns ``(cand_idx, cand_sim, max_sim, certified)`` or None when no level is above the
+        negative threshold (then no window is bounded)."""
+        device = priors.device
+        num_gts, num_priors = gts.shape[0], priors.shape[0]
+        d_thr = self._threshold_divergence(device)
+        if d_thr == math.inf:
+            return None
+        xy = priors[:, :2].double()
+        p11, p12, p22, c = coef.unbind(dim=-1)  # [G, U]
+        det = (p11 * p22 - p12 * p12).clamp(min=1e-300)
+        # cell grid of each run: priors sorted by cell, each row of cells contiguous
+        sorted_idx, grids, density = [], [], []
+        for lo, hi in runs:
+            pts = xy[lo:hi]
+            n = hi - lo
+            mn = pts.min(dim=0).values
+            ext = (pts.max(dim=0).values - mn).clamp(min=1e-6)
+            h = max(float((ext[0] * ext[1] / n).sqrt()), float(ext.max()) / n)
+            cell = ((pts - mn) / h).floor().long()
+            ncx, ncy = int(cell[:, 0].max()) + 1, int(cell[:, 1].max()) + 1
+            key = cell[:, 1] * ncx + cell[:, 0]
+            order = torch.sort(key, stable=True).indices
+            starts = torch.searchsorted(key[order], torch.arange(ncx * ncy + 1, device=device))
+            sorted_idx.append(order + lo)
+            grids.append((mn, h, ncx, ncy, starts + lo))
+            density.append(1.0 / (h * h))
+        sorted_idx = torch.cat(sorted_idx)
+        density = c.new_tensor(density)  # [U]
+        # D*: about 2K priors below it, and above the negative threshold
+        rate = math.pi * density / det.sqrt()  # priors per unit of divergence, per run
+        target = 2.0 * k
+        lo_d = c.min(dim=1).values
+        u_min = c.argmin(dim=1, keepdim=True)
+        hi_d = lo_d + target / rate.gather(1, u_min).squeeze(1)
+        for _ in range(50):
+            mid = (lo_d + hi_d) / 2
+            enough = (rate * (mid[:, None] - c).clamp(min=0)).sum(dim=1) >= target
+            hi_d = torch.where(enough, mid, hi_d)
+            lo_d = torch.where(enough, lo_d, mid)
+        level = hi_d
+        if d_thr > -math.inf:
+            level = torch.maximum(level, level.new_tensor(d_thr * 1.05 + 1e-9))
+        # windows: per run, the cell rows and columns of the ellipse's bounding box
+        centres = gts[:, :2].double()
+        ranges = []  # (gt, start, end) of each cell row inside a window
+        for u, (mn, h, ncx, ncy, starts) in enumerate(grids):
+            slack = (level - c[:, u]).clamp(min=0)
+            ok = level >= c[:, u]
+            rx = (slack * p22[:, u] / det[:, u]).sqrt()
+            ry = (slack * p11[:, u] / det[:, u]).sqrt()
+            x0 = ((centres[:, 0] - rx - mn[0]) / h).floor().clamp(-1, ncx).long()
+            x1 = ((centres[:, 0] + rx - mn[0]) / h).floor().clamp(-1, ncx).long()
+            y0 = ((centres[:, 1] - ry - mn[1]) / h).floor().clamp(-1, ncy).long()
+            y1 = ((centres[:, 1] + ry - mn[1]) / h).floor().clamp(-1, ncy).long()
+            ok &= (x1 >= 0) & (x0 < ncx) & (y1 >= 0) & (y0 < ncy)
+            x0, x1 = x0.clamp(0, ncx - 1), x1.clamp(0, ncx - 1)
+            y0, y1 = y0.clamp(0, ncy - 1), y1.clamp(0, ncy - 1)
+            rows = torch.where(ok, y1 - y0 + 1, torch.zeros_like(y0))
+            gt_of_row = torch.repeat_interleave(torch.arange(num_gts, device=device), rows)
+            first = torch.cumsum(rows, 0) - rows
+            cy = y0[gt_of_row] + torch.arange(gt_of_row.numel(), device=device) - \
+                first[gt_of_row]
+            ranges.append(torch.stack([gt_of_row, starts[cy * ncx + x0[gt_of_row]],
+                                       starts[cy * ncx + x1[gt_of_row] + 1]], dim=1))
+        ranges = torch.cat(ranges)
+        ranges = ranges[torch.sort(ranges[:, 0], stable=True).indices]
+        per_gt = torch.zeros(num_gts, dtype=torch.long, device=device).index_add_(
+            0, ranges[:, 0], ranges[:, 2] - ranges[:, 1])
+        cand_idx = torch.zeros((num_gts, k), dtype=torch.long, device=device)
+        cand_sim = priors.new_zeros((num_gts, k))
+        certified = per_gt >= k
+        max_sim = priors.new_full((num_priors, ), -math.inf)
+        bound = self._similarity_at(level)  # no prior outside the windows reaches it
+        # chunks of ground truths with at most max_chunk_pairs pairs (a single gt may exceed it)
+        cum = torch.cumsum(per_gt, 0)
+        gt_start = 0
+        while gt_start < num_gts:
+            base = int(cum[gt_start - 1]) if gt_start > 0 else 0
+            gt_end = int(torch.searchsorted(cum, base + self.max_chunk_pairs, right=True))
+            gt_end = min(max(gt_end, gt_start + 1), num_gts)
+            sel = (ranges[:, 0] >= gt_start) & (ranges[:, 0] < gt_end)
+            r = ranges[sel]
+            lengths = r[:, 2] - r[:, 1]
+            owner = torch.repeat_interleave(torch.arange(r.shape[0], device=device), lengths)
+            offset = torch.arange(owner.numel(), device=device) - (torch.cumsum(lengths, 0) -
+                                                                  lengths)[owner]
+            pair_gt = r[owner, 0]
+            pair_prior = sorted_idx[r[owner, 1] + offset]
+            sim = self.similarity(gts[pair_gt], priors[pair_prior], aligned=True)
+            sim = torch.nan_to_num_(sim, nan=-math.inf)
+            if blocked is not None:
+                sim[blocked[pair_prior]] = -math.inf
+            max_sim.scatter_reduce_(0, pair_prior, sim, reduce='amax')
+            # per gt: similarity descending, then prior index ascending
+            order = torch.sort(pair_prior, stable=True).indices
+            order = order[torch.sort(sim[order], descending=True, stable=True).indices]
+            order = order[torch.sort(pair_gt[order], stable=True).indices]
+            g_sorted = pair_gt[order]
+            counts = torch.bincount(g_sorted - gt_start, minlength=gt_end - gt_start)
+            first = torch.cumsum(counts, 0) - counts
+            rank = torch.arange(order.numel(), device=device) - first[g_sorted - gt_start]
+            keep = rank < k
+            rows, cols = g_sorted[keep], rank[keep]
+            cand_idx[rows, cols] = pair_prior[order][keep]
+            cand_sim[rows, cols] = sim[order][keep]
+            gt_start = gt_end
+        kth = cand_sim[:, -1].double()
+        certified &= kth > bound * (1 + 1e-6) + 1e-12
+        reorder = cand_idx.argsort(dim=1)
+        return (cand_idx.gather(1, reorder), cand_sim.gather(1, reorder), max_sim, certified)
+
     def _rank_quadratic(self, gts: Tensor, priors: Tensor, blocked: Optional[Tensor], k: int,
-                        coef: Tensor, group_slices: Sequence[Tuple[int, int]],
-                        perm: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Fast path (see the module docstring). Same outputs as :meth:`_rank_dense`."""
+                        coef: Tensor,
+                        runs: Sequence[Tuple[int, int]]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Fast path (see the module docstring). Same outputs as :meth:`_rank_dense`.
+
+        For a run of priors of one shape, ``d = ΔᵀPΔ + c`` over all (gt, prior) pairs is one
+        matrix product of per-gt weights ``[n, 6]`` with the prior monomials
+        ``(1, x, y, x², xy, y²)`` ``[6, A]``, in float64 with centred coordinates.
+        """
         num_gts, num_priors = gts.shape[0], priors.shape[0]
         chunk = max(1, self.max_chunk_pairs // max(num_priors, 1))
         short = min(num_priors, k + self.shortlist_margin)
-        sorted_priors = priors[perm]
-        px, py = sorted_priors[:, 0], sorted_priors[:, 1]
-        coef = coef.to(priors.dtype)
-        blocked_sorted = None if blocked is None else blocked[perm]
-        best_d = priors.new_full((num_priors, ), math.inf)
+        origin = priors[:, :2].double().mean(dim=0)
+        x, y = (priors[:, :2].double() - origin).unbind(dim=1)
+        monomials = torch.stack([torch.ones_like(x), x, y, x * x, x * y, y * y])  # [6, A]
+        centres = gts[:, :2].double() - origin
+        p11, p12, p22, c = coef.unbind(dim=-1)  # [G, U] each
+        a, b = centres[:, 0:1], centres[:, 1:2]
+        weights = torch.stack([
+            p11 * a * a + 2 * p12 * a * b + p22 * b * b + c, -2 * (p11 * a + p12 * b),
+            -2 * (p12 * a + p22 * b), p11, 2 * p12, p22
+        ], dim=-1)  # [G, U, 6]
+        best_d = priors.new_full((num_priors, ), math.inf, dtype=torch.float64)
         best_gt = torch.zeros(num_priors, dtype=torch.long, device=priors.device)
         cand_idx, cand_sim = [], []
         for start in range(0, num_gts, chunk):
             g = gts[start:start + chunk]
             n = g.shape[0]
-            d = priors.new_empty((n, num_priors))
-            for u, (lo, hi) in enumerate(group_slices):
-                dx = px[None, lo:hi] - g[:, 0:1]
-                dy = py[None, lo:hi] - g[:, 1:2]
-                p11, p12, p22, c = (coef[start:start + n, u, j:j + 1] for j in range(4))
-                d[:, lo:hi] = (p11 * dx + 2 * p12 * dy) * dx + p22 * dy * dy + c
-            if blocked_sorted is not None:
-                d[:, blocked_sorted] = math.inf
+            d = torch.empty((n, num_priors), dtype=torch.float64, device=priors.device)
+            for u, (lo, hi) in enumerate(runs):
+                torch.matmul(weights[start:start + n, u], monomials[:, lo:hi], out=d[:, lo:hi])
+            if blocked is not None:
+                d[:, blocked] = math.inf
             dmin, arg = d.min(dim=0)
             better = dmin < best_d
             best_d = torch.where(better, dmin, best_d)
             best_gt = torch.where(better, arg + start, best_gt)
             # shortlist by the quadratic form, then the exact similarity on it
-            sl = perm[d.topk(short, dim=1, largest=False).indices]
-            sl = sl.sort(dim=1).values
+            sl = d.topk(short, dim=1, largest=False).indices.sort(dim=1).values
             sim = self.similarity(g.repeat_interleave(short, 0), priors[sl.reshape(-1)],
                                   aligned=True).reshape(n, short)
             sim = torch.nan_to_num_(sim, nan=-math.inf)
             if blocked is not None:
                 sim[blocked[sl]] = -math.inf
-            order = torch.sort(sim, dim=1, descending=True, stable=True).indices
-            top = order[:, :k]
+            top = torch.sort(sim, dim=1, descending=True, stable=True).indices[:, :k]
             idx, val = sl.gather(1, top), sim.gather(1, top)
             if short < num_priors:
                 # certified when the K-th exact value beats the shortlist's worst one
@@ -275,8 +439,7 @@ class DCFLAssigner(BaseAssigner):
             cand_idx.append(idx.gather(1, reorder))
             cand_sim.append(val.gather(1, reorder))
         # each prior's best similarity: exact value at its best ground truth by the quadratic form
-        max_sim = priors.new_full((num_priors, ), -math.inf)
-        max_sim[perm] = self.similarity(gts[best_gt], sorted_priors, aligned=True)
+        max_sim = self.similarity(gts[best_gt], priors, aligned=True)
         if blocked is not None:
             max_sim[blocked] = -math.inf
         return torch.cat(cand_idx), torch.cat(cand_sim), max_sim
@@ -290,18 +453,29 @@ class DCFLAssigner(BaseAssigner):
         ``[A]`` marks priors that may not be candidates.
         """
         k = min(self.topk, priors.shape[0])
-        if self.measure in _GAUSSIAN_MEASURES:
-            shapes, group = torch.unique(priors[:, 2:5], dim=0, return_inverse=True)
-            if shapes.shape[0] <= self.max_shape_groups:
-                coef = self._quadratic_coefficients(gts, shapes)
+        if (self.search != 'dense' and self.measure in _GAUSSIAN_MEASURES
+                and priors.shape[0] > 0):
+            # runs of consecutive priors with one shape (one per FPN level for DCFL)
+            shapes = priors[:, 2:5]
+            change = (shapes[1:] != shapes[:-1]).any(dim=1).nonzero().flatten() + 1
+            if change.numel() < self.max_shape_groups:
+                bounds = [0] + change.tolist() + [priors.shape[0]]
+                runs = list(zip(bounds[:-1], bounds[1:]))
+                coef = self._quadratic_coefficients(gts, shapes[bounds[:-1]])
                 if coef is not None:
-                    perm = torch.sort(group, stable=True).indices
-                    counts = torch.bincount(group, minlength=shapes.shape[0]).tolist()
-                    bounds = [0]
-                    for cnt in counts:
-                        bounds.append(bounds[-1] + cnt)
-                    slices = list(zip(bounds[:-1], bounds[1:]))
-                    return self._rank_quadratic(gts, priors, blocked, k, coef, slices, perm)
+                    found = None
+                    if self.search == 'window':
+                        found = self._rank_window(gts, priors, blocked, k, coef, runs)
+                    if found is None:
+                        return self._rank_quadratic(gts, priors, blocked, k, coef, runs)
+                    cand_idx, cand_sim, max_sim, certified = found
+                    if not certified.all():
+                        rest = (~certified).nonzero().flatten()
+                        idx, val, rest_max = self._rank_quadratic(gts[rest], priors, blocked, k,
+                                                                  coef[rest], runs)
+                        cand_idx[rest], cand_sim[rest] = idx, val
+                        max_sim = torch.maximum(max_sim, rest_max)
+                    return cand_idx, cand_sim, max_sim
         return self._rank_dense(gts, priors, blocked, k)
 
     # ------------------------------------------------------------------ assignment
@@ -314,8 +488,9 @@ class DCFLAssigner(BaseAssigner):
 
         Returns an ``AssignResult`` whose ``gt_inds`` are ``-1`` (ignored), ``0`` (negative) or
         ``i + 1`` (positive for ground truth ``i``), ``max_overlaps`` the coarse similarity with
-        the assigned ground truth (the best one for non-positives) and ``labels`` the class of
-        the assigned ground truth (``-1`` otherwise).
+        the assigned ground truth (for other priors the best similarity the search evaluated;
+        0 for priors the window search shows to be below ``neg_sim_thr`` for every ground truth)
+        and ``labels`` the class of the assigned ground truth (``-1`` otherwise).
         """
         for key in ('priors', 'bboxes', 'scores'):
             if key not in pred_instances:
