@@ -41,12 +41,11 @@ def load_entries(only=None):
 
 
 def ensure_data(fmt, options):
-    from mmext.datasets.synthetic import generate
+    from mmext.datasets.synthetic import generate, is_complete
     out = osp.join('data', 'synthetic', fmt)
-    if not osp.exists(osp.join(out, '.done')):
+    if not is_complete(out):
         print(f'[demo] generating synthetic {fmt} into {out}', flush=True)
         generate(fmt, out, **(options or {}))
-        open(osp.join(out, '.done'), 'w').close()
 
 
 def run_entry(entry, work_root):

@@ -153,15 +153,14 @@ def format_table(table, results, synthetic):
 
 
 def ensure_synthetic_data(formats, dry_run):
-    from mmext.datasets.synthetic import generate
+    from mmext.datasets.synthetic import generate, is_complete
     for fmt in formats:
         out = osp.join('data', 'synthetic', fmt)
-        if osp.exists(osp.join(out, '.done')):
+        if is_complete(out):
             continue
         print(f'generating synthetic {fmt} into {out}', flush=True)
         if not dry_run:
             generate(fmt, out)
-            open(osp.join(out, '.done'), 'w').close()
 
 
 def run(cmd, dry_run):

@@ -1,4 +1,4 @@
-# ImageNet-1k pre-training of the Table 2, row 1 backbone (CE + ConvMLP baseline: no SCM, no FRM),
-# with the recipe of fanet-t_16xb80_in1k.py.
+# ImageNet-1k pre-training of the Table 2, row 1 backbone with the recipe of
+# fanet-t_16xb80_in1k.py: CE + ConvMLP baseline: no SCM, no FRM.
 _base_ = './fanet-t_16xb80_in1k.py'
 model = dict(backbone=dict(afe_cfg=dict(use_scm=False, use_frm_high=False, use_frm_low=False)))

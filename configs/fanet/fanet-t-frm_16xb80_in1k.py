@@ -1,4 +1,4 @@
-# ImageNet-1k pre-training of the Table 2, row 5 backbone (baseline + FRM (both branches), no SCM),
-# with the recipe of fanet-t_16xb80_in1k.py.
+# ImageNet-1k pre-training of the Table 2, row 5 backbone with the recipe of
+# fanet-t_16xb80_in1k.py: baseline + FRM (both branches), no SCM.
 _base_ = './fanet-t_16xb80_in1k.py'
 model = dict(backbone=dict(afe_cfg=dict(use_scm=False, use_frm_high=True, use_frm_low=True)))

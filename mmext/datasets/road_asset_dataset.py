@@ -58,3 +58,13 @@ class RoadAssetInsSegDataset(RoadAssetDataset):
         palette=[(170, 110, 60), (90, 90, 200), (30, 110, 220), (240, 200, 30),
                  (215, 215, 205)])
     yolo_task = 'segment'
+
+    def parse_data_info(self, raw_data_info: dict):
+        """CocoDataset's parsing, refusing objects without a mask (the seg pipeline needs one)."""
+        for ann in raw_data_info['raw_ann_info']:
+            if not ann.get('segmentation') and not ann.get('ignore', False):
+                raise ValueError(
+                    f"{self.ann_file}: annotation {ann.get('id')} of image "
+                    f"{raw_data_info['raw_img_info']['file_name']} has no 'segmentation'; "
+                    'instance segmentation needs a polygon or RLE mask for every object')
+        return super().parse_data_info(raw_data_info)

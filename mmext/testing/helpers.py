@@ -20,15 +20,14 @@ def synthetic_root(fmt: str, seed: int = 0, **kwargs) -> str:
     """
     from filelock import FileLock
 
-    from mmext.datasets.synthetic import generate
+    from mmext.datasets.synthetic import generate, is_complete
     base = os.environ.get(_CACHE_ENV) or osp.join(tempfile.gettempdir(), 'mmext_synthetic')
     key = hashlib.sha1(json.dumps([seed, sorted(kwargs.items())], default=str).encode()).hexdigest()
     root = osp.join(base, f'{fmt}_{key[:10]}')
     os.makedirs(base, exist_ok=True)
     with FileLock(root + '.lock'):
-        if not osp.exists(osp.join(root, '.done')):
+        if not is_complete(root):
             generate(fmt, root, seed=seed, **kwargs)
-            open(osp.join(root, '.done'), 'w').close()
     return root
 
 

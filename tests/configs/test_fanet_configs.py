@@ -32,7 +32,8 @@ TABLE2 = {  # row -> (config suffix, use_scm, use_frm_high, use_frm_low)
 
 
 def _load_tool(*parts):
-    spec = importlib.util.spec_from_file_location(parts[-1], osp.join(ROOT, 'tools', *parts) + '.py')
+    path = osp.join(ROOT, 'tools', *parts) + '.py'
+    spec = importlib.util.spec_from_file_location(parts[-1], path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -89,7 +90,8 @@ def test_paper_recipe():
     assert [s['type'] for s in official.param_scheduler] == ['LinearLR', 'PolyLR']
     assert official.param_scheduler[1]['power'] == 0.95
     cls = Config.fromfile(osp.join(CFG, 'fanet-t_16xb80_in1k.py'))
-    assert cls.optim_wrapper.optimizer.lr == 1e-3 and cls.optim_wrapper.optimizer.weight_decay == 0.05
+    assert cls.optim_wrapper.optimizer.lr == 1e-3
+    assert cls.optim_wrapper.optimizer.weight_decay == 0.05
     assert cls.train_cfg.max_epochs == 300
 
 

@@ -1,7 +1,6 @@
 """YOLOv8RandomAffine: the centred warp in closed form, masks warped with their boxes, YOLOv8's
 box filter; YOLOv8CachedMosaic: a mosaic from the first sample on."""
 import numpy as np
-import pytest
 import torch
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks

@@ -198,6 +198,29 @@ def test_matches_reference_on_a_1024_image():
         assert (result.gt_inds > 0).sum() > 40
 
 
+def test_window_search_certifies_and_its_fallback_is_exact(monkeypatch):
+    """The window search certifies most ground truths; when none is certified, every ground
+    truth goes through the quadratic search and the assignment is unchanged."""
+    gen = torch.Generator().manual_seed(4)
+    priors = make_priors(512, (8, 16, 32, 64, 128), generator=gen)
+    _, bboxes, scores, gts, labels = make_scene(4, 60, img=512, strides=(8, 16, 32, 64, 128))
+    gts[:, 2:4] = gts[:, 2:4] / 4
+    assigner = DCFLAssigner()
+    runs, shapes = assigner.shape_runs(priors)
+    assert runs == [(0, 4096), (4096, 5120), (5120, 5376), (5376, 5440), (5440, 5456)]
+    coef = assigner._quadratic_coefficients(gts, shapes)
+    found = assigner._rank_window(gts, priors, None, 16, coef, runs)
+    assert found[3].float().mean() > 0.9
+    scene = (priors, bboxes, scores, gts, labels)
+    expected = run(DCFLAssigner(search='dense'), *scene).gt_inds
+    assert torch.equal(run(assigner, *scene).gt_inds, expected)
+    # f(D*) = 2 > any similarity: nothing is certified
+    monkeypatch.setattr(assigner, '_similarity_at',
+                        lambda d: torch.full(d.shape, 2.0, dtype=torch.float64))
+    assert not assigner._rank_window(gts, priors, None, 16, coef, runs)[3].any()
+    assert torch.equal(run(assigner, *scene).gt_inds, expected)
+
+
 def test_ignore_regions_match_reference():
     scene = make_scene(5, num_gts=6)
     ignore = torch.tensor([[40., 40., 50., 30., 0.3], [100., 20., 30., 30., 0.]])

@@ -41,7 +41,8 @@ class RefLN(nn.Module):
     def forward(self, x):
         u = x.mean(1, keepdim=True)
         s = (x - u).pow(2).mean(1, keepdim=True)
-        return self.weight[:, None, None] * (x - u) / torch.sqrt(s + 1e-6) + self.bias[:, None, None]
+        x = (x - u) / torch.sqrt(s + 1e-6)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
 
 
 class RefFRM(nn.Module):
@@ -80,7 +81,8 @@ class RefAFE(nn.Module):
 class RefMLP(nn.Module):
     def __init__(self, d):
         super().__init__()
-        self.fc1, self.pos = nn.Conv2d(d, 4 * d, 1), nn.Conv2d(4 * d, 4 * d, 3, padding=1, groups=4 * d)
+        self.fc1 = nn.Conv2d(d, 4 * d, 1)
+        self.pos = nn.Conv2d(4 * d, 4 * d, 3, padding=1, groups=4 * d)
         self.fc2 = nn.Conv2d(4 * d, d, 1)
 
     def forward(self, x):

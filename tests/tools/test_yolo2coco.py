@@ -112,6 +112,10 @@ def test_dataset_reads_yolo_labels_like_the_json(tmp_path):
                       for d in (ds.get_data_info(k) for k in range(len(ds))))
 
     assert key(direct) == key(via_json)
+    # the segmentation dataset refuses the box-only object of a.jpg, naming file and field
+    with pytest.raises(ValueError, match="instances_train.json: annotation 1 of image a.jpg has "
+                                         "no 'segmentation'"):
+        RoadAssetInsSegDataset(ann_file='annotations/instances_train.json', **common)
 
 
 def test_synthetic_yolo_sets_are_deterministic_and_valid(tmp_path):

@@ -9,11 +9,11 @@
    of one size with the refined GFL (QFL on IoU targets) and with YOLOv8's BCE, on the same
    random batch with a few boxes per image, and the ratio QFL / BCE.
 
-Times are medians over ``--repeat`` runs after one warm-up run; only the ratios are meant to be
-compared across machines.
+Each time is the minimum over ``--repeat`` runs after one warm-up run (the minimum is the least
+disturbed by other processes on a shared machine); the two training variants run alternately, step
+by step, so that both see the same load. Only the ratios are meant to be compared across machines.
 """
 import argparse
-import statistics
 import sys
 import time
 
@@ -66,18 +66,26 @@ def batch(n, img_size, device, seed=0):
     return inputs, samples
 
 
-def timed(fn, repeat, device):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+def run_once(fn, device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def timed(fns, repeat, device):
+    """Minimum time of each function over ``repeat`` rounds (one warm-up round first); the
+    functions run alternately within a round."""
+    for fn in fns:
         fn()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for t, fn in zip(times, fns):
+            t.append(run_once(fn, device))
+    return [min(t) for t in times]
 
 
 def main(argv=None):
@@ -93,7 +101,7 @@ def main(argv=None):
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     register_all_modules(init_default_scope=True)
     print(f'device {args.device}, torch threads {torch.get_num_threads()}, '
-          f'repeat {args.repeat} (median)')
+          f'minimum of {args.repeat} runs')
 
     if not args.skip_inference:
         inputs, samples = batch(1, args.img_size, args.device)
@@ -106,7 +114,7 @@ def main(argv=None):
                 with torch.no_grad():
                     model.predict(inputs, samples)
 
-            rows.append((size, params, timed(infer, args.repeat, args.device)))
+            rows.append((size, params, timed([infer], args.repeat, args.device)[0]))
             del model
         print(f'\nInference, batch 1, {args.img_size}x{args.img_size}, '
               f'relative to YOLOv8{args.sizes[0]}')
@@ -118,21 +126,22 @@ def main(argv=None):
     if not args.skip_train:
         img_size = args.train_img_size or args.img_size
         inputs, samples = batch(args.batch, img_size, args.device, seed=1)
-        results = {}
+        models, steps = {}, []
         for loss in ('bce', 'rgfl'):
             torch.manual_seed(0)
             model = build(args.train_size, loss, args.device).train()
             optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
+            models[loss] = (model, optim)
 
-            def step():
+            def step(model=model, optim=optim):
                 losses = model.loss(inputs, samples)
                 total = sum(v for v in losses.values())
                 optim.zero_grad()
                 total.backward()
                 optim.step()
 
-            results[loss] = timed(step, args.repeat, args.device)
-            del model, optim
+            steps.append(step)
+        results = dict(zip(('bce', 'rgfl'), timed(steps, args.repeat, args.device)))
         print(f'\nTraining step, YOLOv8{args.train_size}, batch {args.batch}, '
               f'{img_size}x{img_size}')
         print('| classification loss | step (ms) | ratio to BCE |')

@@ -6,8 +6,8 @@ _base_ = '../yolov8-seg_n_rgfl_1xb16-100e_road-assets-seg.py'
 
 data_root = 'data/synthetic/yolo_seg/'
 img_scale = (192, 192)
-max_epochs = 30
-close_mosaic_epochs = 20
+max_epochs = 20
+close_mosaic_epochs = 16
 
 # mosaic / affine outputs have no single scale factor
 train_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction')

@@ -5,6 +5,7 @@ Each format lives in its own module and registers a generator
 tests, the demo and users get identical data. Run one from the command line with
 ``python tools/misc/generate_synthetic_data.py <fmt> <out_dir> [--seed S]``.
 """
+import os
 from typing import Callable, Dict
 
 GENERATORS: Dict[str, Callable] = {}
@@ -23,12 +24,25 @@ def register_generator(name: str) -> Callable:
     return wrap
 
 
+DONE_MARKER = '.done'
+
+
 def generate(name: str, out_dir: str, seed: int = 0, **kwargs) -> str:
-    """Write synthetic dataset ``name`` to ``out_dir`` and return ``out_dir``."""
+    """Write synthetic dataset ``name`` to ``out_dir`` and return ``out_dir``.
+
+    A ``.done`` file is written last, so a reader can tell a complete set from an interrupted one
+    (see :func:`is_complete`).
+    """
     if name not in GENERATORS:
         raise KeyError(f'unknown synthetic format {name!r}; known: {sorted(GENERATORS)}')
     GENERATORS[name](out_dir, seed=seed, **kwargs)
+    open(os.path.join(out_dir, DONE_MARKER), 'w').close()
     return out_dir
+
+
+def is_complete(out_dir: str) -> bool:
+    """Whether ``out_dir`` holds a synthetic set that :func:`generate` finished writing."""
+    return os.path.exists(os.path.join(out_dir, DONE_MARKER))
 
 
 # one import per format module (each registers itself)
@@ -38,4 +52,4 @@ from . import yolo  # noqa: E402,F401
 from . import medseg  # noqa: E402,F401
 from . import hrsc  # noqa: E402,F401
 
-__all__ = ['GENERATORS', 'register_generator', 'generate']
+__all__ = ['GENERATORS', 'register_generator', 'generate', 'is_complete']

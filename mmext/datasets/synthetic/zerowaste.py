@@ -1,11 +1,14 @@
-"""Synthetic ZeroWaste-f in the released layout: ``splits_final_deblurred/{train,val,test}/{data,sem_seg}/*.PNG``.
+"""Synthetic ZeroWaste-f in the released layout.
+
+``splits_final_deblurred/{train,val,test}/{data,sem_seg}/*.PNG``.
 
 Frames are a dark, streaky conveyor belt with 2-6 pieces of "waste", one per class look:
 rigid_plastic is translucent (the belt shows through), cardboard is brown and matte, metal is
 bright with specular stripes, soft_plastic is a wrinkled pink film. Pieces overlap (later ones on
 top), as clutter does on the real belt. Label maps are single-channel PNGs with values 0-4 and
 the same file names as the frames (``<video>_frame_<n>.PNG``), which is what
-:class:`mmext.datasets.ZeroWasteDataset` reads.
+:class:`mmext.datasets.ZeroWasteDataset` reads. The release's per-split ``labels.json`` (COCO
+instances) is not written: semantic segmentation does not read it.
 """
 import os
 import os.path as osp

@@ -22,10 +22,10 @@ class YOLOv8RandomAffine(RandomAffine):
         M = T @ S @ R @ C,
 
     where C moves the input centre to the origin, R rotates by a ~ U(-rot, rot) degrees and scales
-    by s ~ U(scaling_ratio_range), S shears by U(-shear, shear) degrees on each axis, and T moves the
-    origin to ((0.5 + U(-t, t)) W, (0.5 + U(-t, t)) H). mmdet's :class:`RandomAffine` composes the
-    same matrices about the top-left corner instead (no C, T from the corner), so after a mosaic it
-    crops the top-left part; this is the only change to the matrix.
+    by s ~ U(scaling_ratio_range), S shears by U(-shear, shear) degrees on each axis, and T moves
+    the origin to ((0.5 + U(-t, t)) W, (0.5 + U(-t, t)) H). mmdet's :class:`RandomAffine`
+    composes the same matrices about the top-left corner instead (no C, T from the corner), so
+    after a mosaic it crops the top-left part; this is the only change to the matrix.
 
     Boxes become the bounds of their warped corners, or, when ``gt_masks`` are present, the tight
     boxes of the warped masks (each mask warped with nearest-neighbour sampling; PolygonMasks are

@@ -223,7 +223,8 @@ class DetPRF1Metric(BaseMetric):
             out.update({f'{m}_mAP50': ap50, f'{m}_mAP50-95': ap, f'{m}_P': p, f'{m}_R': r,
                         f'{m}_F1': f1})
             if self.classwise and len(stats['classes']):
-                lines = [f'{m} per class (confidence {stats["conf"]:.3f}): name  AP50  AP50-95  P  R']
+                lines = [f'{m} per class (confidence {stats["conf"]:.3f}): '
+                         'name  AP50  AP50-95  P  R']
                 for k, c in enumerate(stats['classes']):
                     name = classes[c] if classes is not None and c < len(classes) else str(c)
                     lines.append(f'  {name}  {stats["ap"][k, 0]:.4f}  {stats["ap"][k].mean():.4f}'

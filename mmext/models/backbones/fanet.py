@@ -1,4 +1,4 @@
-"""FANet: Feature Amplification Network (Ali, Javaid, Noman, Fiaz, Khan; ICIP 2024, arXiv 2407.09379).
+"""FANet: Feature Amplification Network (Ali et al., ICIP 2024, arXiv 2407.09379).
 
 A four-stage convolutional backbone built from Adaptive Feature Enhancement (AFE) blocks
 (paper Sec. 3, Fig. 3):
@@ -77,7 +77,7 @@ class ConvMLP(BaseModule):
 
 
 class AFE(BaseModule):
-    """Adaptive Feature Enhancement token mixer (paper Sec. 3.2, Fig. 3(b)), ``(B, C, H, W)`` -> same.
+    """Adaptive Feature Enhancement token mixer (Sec. 3.2, Fig. 3(b)): ``(B, C, H, W)`` -> same.
 
     Args:
         channels (int): ``C``; must be even (the squeeze halves it).
@@ -104,11 +104,13 @@ class AFE(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if channels % 2:
-            raise ValueError(f'AFE needs an even channel count (it squeezes C to C/2), got {channels}')
+            raise ValueError(f'AFE needs an even channel count (it squeezes C to C/2), '
+                             f'got {channels}')
         half = channels // 2
         if (use_scm and half % scm_groups):
-            raise ValueError(f'AFE: the SCM splits C/2={half} channels into scm_groups={scm_groups} '
-                             'groups; choose channels divisible by 2 * scm_groups')
+            raise ValueError(f'AFE: the SCM splits C/2={half} channels into '
+                             f'scm_groups={scm_groups} groups; choose channels divisible by '
+                             '2 * scm_groups')
         self.use_scm = use_scm
         self.use_frm = use_frm_high or use_frm_low
         self.squeeze = use_scm or self.use_frm or baseline_projections

@@ -186,7 +186,7 @@ class PatchEmbed(BaseModule):
 
 
 class FocalNetStage(BaseModule):
-    """``blocks`` then an optional ``downsample`` (PatchEmbed 2x2); named like the official ``layers.{i}``."""
+    """``blocks``, then an optional ``downsample`` (PatchEmbed 2x2): the official ``layers.{i}``."""
 
     def __init__(self, blocks: nn.ModuleList, downsample: Optional[nn.Module]) -> None:
         super().__init__()
@@ -281,7 +281,8 @@ class FocalNet(BaseModule):
         self.out_indices = [i + self.num_stages if i < 0 else i for i in out_indices]
         for i in self.out_indices:
             if not 0 <= i < self.num_stages:
-                raise ValueError(f'FocalNet: out_indices must be in [0, {self.num_stages}), got {i}')
+                raise ValueError(f'FocalNet: out_indices must be in [0, {self.num_stages}), '
+                                 f'got {i}')
         if not 0 <= frozen_stages <= self.num_stages:
             raise ValueError(f'FocalNet: frozen_stages must be in [0, {self.num_stages}]')
         if gap_before_final_norm and not out_norm:

@@ -4,7 +4,7 @@ FRM splits a feature map into a high-frequency and a low-frequency view and mixe
 
 .. code-block:: none
 
-    P = DWConv_{k x k, stride s}(F)                 (C, ceil(H/s), ceil(W/s))   smoothed, downsampled
+    P = DWConv_{k x k, stride s}(F)                 (C, ceil(H/s), ceil(W/s))   smoothed
     Q = BilinearUp(P) to (H, W)                     (C, H, W)                   blurred copy of F
     R = F - Q                                       high frequencies (the "sharpening" of Eq. 1)
     S = F * Q                                       low frequencies / blobs (the Hadamard
@@ -80,7 +80,7 @@ class FeatureRefinementModule(BaseModule):
         self.proj = nn.Conv2d(in_channels * (int(use_low) + int(use_high)), out_channels, 1)
 
     def decompose(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """The FRM's intermediate maps for input ``F = x``: ``P``, ``Q``, ``R = F - Q``, ``S = F * Q``.
+        """The FRM's intermediate maps for ``F = x``: ``P``, ``Q``, ``R = F - Q``, ``S = F * Q``.
 
         All maps are ``(B, C, H, W)`` except ``P``, which is ``(B, C, ceil(H/s), ceil(W/s))``.
         """
@@ -89,7 +89,7 @@ class FeatureRefinementModule(BaseModule):
         return dict(P=p, Q=q, R=x - q, S=x * q)
 
     def forward_with_intermediates(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Run the FRM and return ``dict(F, P, Q, R, S, T, out)`` (Fig. 6 visualises F, R, S, out)."""
+        """Run the FRM; return ``dict(F, P, Q, R, S, T, out)`` (Fig. 6 shows F, R, S and out)."""
         maps = dict(F=x, **self.decompose(x))
         parts = []
         if self.use_low:

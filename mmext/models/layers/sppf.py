@@ -11,7 +11,8 @@ class SPPF(SPPBottleneck):
     For x of shape (B, C_in, H, W) with h = C_in // 2:
 
     ``y0 = conv1(x)`` (1x1, C_in -> h); ``y_{k+1} = maxpool_k(y_k)`` for k = 0, 1, 2, each a k x k
-    stride-1 max pool with padding k // 2; ``out = conv2(concat(y0, y1, y2, y3))`` (1x1, 4h -> C_out).
+    stride-1 max pool with padding k // 2; ``out = conv2(concat(y0, y1, y2, y3))``
+    (1x1, 4h -> C_out).
 
     Three chained k x k pools equal parallel pools of sizes k, 2k - 1 and 3k - 2, so SPPF(k=5)
     computes exactly mmdet's :class:`SPPBottleneck` with ``kernel_sizes=(5, 9, 13)``, with the

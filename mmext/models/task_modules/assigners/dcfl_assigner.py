@@ -57,7 +57,7 @@ exact shared similarity; a ground truth whose exact ranking is not certified by 
 ``max_shape_groups`` runs, or a measure that fails the check, use the exact dense path.
 """
 import math
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
@@ -444,6 +444,15 @@ class DCFLAssigner(BaseAssigner):
             max_sim[blocked] = -math.inf
         return torch.cat(cand_idx), torch.cat(cand_sim), max_sim
 
+    @staticmethod
+    def shape_runs(priors: Tensor) -> Tuple[List[Tuple[int, int]], Tensor]:
+        """Runs ``[(start, end), ...]`` of consecutive priors with one shape ``(w, h, θ)`` (one
+        run per FPN level for DCFL) and the shape of each run ``[U, 3]``."""
+        shapes = priors[:, 2:5]
+        change = (shapes[1:] != shapes[:-1]).any(dim=1).nonzero().flatten() + 1
+        bounds = [0] + change.tolist() + [priors.shape[0]]
+        return list(zip(bounds[:-1], bounds[1:])), shapes[bounds[:-1]]
+
     def rank_candidates(self, gts: Tensor, priors: Tensor,
                         blocked: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
         """CPS: the top-K priors of every ground truth across all levels.
@@ -455,13 +464,9 @@ class DCFLAssigner(BaseAssigner):
         k = min(self.topk, priors.shape[0])
         if (self.search != 'dense' and self.measure in _GAUSSIAN_MEASURES
                 and priors.shape[0] > 0):
-            # runs of consecutive priors with one shape (one per FPN level for DCFL)
-            shapes = priors[:, 2:5]
-            change = (shapes[1:] != shapes[:-1]).any(dim=1).nonzero().flatten() + 1
-            if change.numel() < self.max_shape_groups:
-                bounds = [0] + change.tolist() + [priors.shape[0]]
-                runs = list(zip(bounds[:-1], bounds[1:]))
-                coef = self._quadratic_coefficients(gts, shapes[bounds[:-1]])
+            runs, shapes = self.shape_runs(priors)
+            if len(runs) <= self.max_shape_groups:
+                coef = self._quadratic_coefficients(gts, shapes)
                 if coef is not None:
                     found = None
                     if self.search == 'window':

@@ -69,7 +69,8 @@ class YOLOv8TaskAlignedAssigner(BaseAssigner):
 
     Returns from :meth:`assign` an :class:`AssignResult` whose ``gt_inds`` are 1-based (0 =
     background), ``labels`` -1 for background, ``max_overlaps`` the u of the assigned pair, and an
-    ``assign_metrics`` attribute (N,) holding the soft score of step 5 (as mmdet's assigner sets it).
+    ``assign_metrics`` attribute (N,) holding the soft score of step 5 (set as mmdet's assigner
+    sets its own).
     """
 
     def __init__(self, topk: int = 10, alpha: float = 0.5, beta: float = 6.0,
