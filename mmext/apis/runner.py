@@ -27,7 +27,7 @@ SCOPE_REGISTRARS = {
 
 # dataset fields that name files or folders, relative to data_root
 _PATH_FIELDS = ('ann_file', )
-_PREFIX_FIELDS = ('img_path', 'img', 'seg_map_path', 'seg_path')
+_PREFIX_FIELDS = ('img_path', 'img', 'seg_map_path', 'seg_path', 'lr_img_path')
 
 
 class ConfigError(ValueError):

@@ -8,10 +8,18 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 import mmext  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Build with mmseg's registries, and leave the default scope as it was afterwards."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
+
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = 'configs/cogseg/{}_2xb4-250e_medseg-covid19-{}.py'
@@ -111,7 +119,6 @@ def test_covid19_2_configs_differ_only_in_data():
 
 
 def test_model_of_every_row_builds():
-    init_default_scope('mmseg')
     seen = set()
     for row in ROWS:
         model_cfg = copy.deepcopy(load(row).model)

@@ -220,7 +220,7 @@ def test_demo_trains_to_non_zero_map(tmp_path):
     options = {f'{loader}.dataset.data_root': root
                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
     metrics = run_config(DEMO, str(tmp_path), cfg_options=options)
-    assert metrics['dota/mAP'] > 0.1, metrics
+    assert metrics['dota/mAP'] > 0.05, metrics
 
 
 def test_demo_entry():

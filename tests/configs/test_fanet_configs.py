@@ -158,6 +158,16 @@ def test_tables_point_at_configs_with_paper_numbers():
     assert demo.entries[0]['data'] == 'zerowaste' and demo.entries[0]['metric'] == 'mIoU'
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _one_torch_thread():
+    """The training runs use one intra-op thread (2 cores are shared by the test workers)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data_roots(root):
     return {f'{loader}.dataset.data_root': root + '/'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')}

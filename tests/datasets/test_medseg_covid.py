@@ -8,14 +8,19 @@ import mmcv
 import nibabel as nib
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS, TRANSFORMS
 
 import mmext  # noqa: F401
 from mmext.datasets.synthetic import generate
 from mmext.testing import synthetic_root
 
-init_default_scope('mmseg')
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Build with mmseg's registries, and leave the default scope as it was afterwards."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 SMALL = dict(size=32, num_slices=6, num_volumes=3, volume_size=40, min_slices=2, max_slices=3)
 
 

@@ -1,13 +1,18 @@
 """U-Net++ and Attention U-Net (CogSeg Table 3 baselines)."""
 import pytest
 import torch
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 import mmext  # noqa: F401
 from mmext.models.backbones.attention_unet import AttentionGate
 
-init_default_scope('mmseg')
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Build with mmseg's registries, and leave the default scope as it was afterwards."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 def test_unet_plus_plus_layout_and_nesting():

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 from mmengine.config import ConfigDict
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -14,7 +14,12 @@ from torch.utils.flop_counter import FlopCounterMode
 import mmext  # noqa: F401
 from mmext.models.decode_heads.unet_sr_head import unet_decode, unet_encode
 
-init_default_scope('mmseg')
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """Build with mmseg's registries, and leave the default scope as it was afterwards."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 NORM = dict(type='BN', requires_grad=True)
 

@@ -182,3 +182,13 @@ def test_rmi_bad_arguments():
     with pytest.raises(ValueError, match='at least'):
         RMILoss(pool_way='none', radius=5)(torch.zeros(1, 2, 3, 3),
                                            torch.zeros(1, 3, 3, dtype=torch.long))
+
+
+def test_autocast_keeps_float64_maths():
+    logits, labels = make_inputs()
+    x, y = torch.from_numpy(logits), torch.from_numpy(labels)
+    loss = RMILoss(activation='softmax', with_bce=False, pool_way='none')
+    ref = loss(x, y).item()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        got = loss(x, y)
+    assert torch.isfinite(got) and got.item() == pytest.approx(ref, rel=1e-3)

@@ -52,8 +52,10 @@ def build_models(args):
     from mmengine.registry import init_default_scope
 
     import mmext  # noqa: F401
+    from mmengine.logging import MMLogger
     from mmseg.registry import MODELS as REGISTRY
     init_default_scope('mmseg')
+    MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter init messages
     models = []
     for label, name in MODELS:
         cfg = Config.fromfile(BASE.format(name))

@@ -88,7 +88,7 @@ def check_mask(mask: np.ndarray, path: str) -> np.ndarray:
 
 
 def slice_pair(img_vol: np.ndarray, mask_vol: np.ndarray, k: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Slice ``k`` of an image and its mask in display orientation (``np.rot90`` of ``[:, :, k]``)."""
+    """Slice ``k`` of an image and its mask, displayed: ``np.rot90(volume[:, :, k])``."""
     return np.rot90(img_vol[:, :, k]), np.rot90(mask_vol[:, :, k])
 
 

@@ -19,7 +19,9 @@ rows = [
     dict(label='Attention U-Net',
          config='configs/cogseg/attention-unet-s5-d16_up2_2xb4-250e_medseg-covid19-1.py',
          paper=dict(mIoU=83.72, DSC=75.45, Sens=83.84, Spec=96.86)),
-    dict(label='H-DenseUNet', config=None, paper=dict(mIoU=83.94, DSC=74.78, Sens=82.65, Spec=96.29),
+    dict(label='H-DenseUNet',
+         config=None,
+         paper=dict(mIoU=83.94, DSC=74.78, Sens=82.65, Spec=96.29),
          note='2D/3D hybrid network on whole CT volumes (Li et al., TMI 2018); not in mmseg '
               'and not reimplemented: its 3D branch needs volumes, not the 2D slices used here'),
     dict(label='FCN-8s',

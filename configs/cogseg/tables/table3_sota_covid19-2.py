@@ -20,7 +20,9 @@ rows = [
     dict(label='Attention U-Net',
          config='configs/cogseg/attention-unet-s5-d16_up2_2xb4-250e_medseg-covid19-2.py',
          paper=dict(mIoU=68.98, DSC=67.85, Sens=76.36, Spec=97.05)),
-    dict(label='H-DenseUNet', config=None, paper=dict(mIoU=67.93, DSC=63.32, Sens=74.66, Spec=96.75),
+    dict(label='H-DenseUNet',
+         config=None,
+         paper=dict(mIoU=67.93, DSC=63.32, Sens=74.66, Spec=96.75),
          note='2D/3D hybrid network on whole CT volumes (Li et al., TMI 2018); not in mmseg '
               'and not reimplemented: its 3D branch needs volumes, not the 2D slices used here'),
     dict(label='FCN-8s',

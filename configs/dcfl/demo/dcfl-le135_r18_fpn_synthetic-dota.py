@@ -1,4 +1,4 @@
-# DCFL in `make demo` and the end-to-end test: ResNet-18 FPN (64 channels) on the synthetic DOTA
+# DCFL in `make demo` and the end-to-end test: ResNet-18 FPN (32 channels) on the synthetic DOTA
 # set (256 px). Same head, assigner (K=16, Q=12, g=0.8, GJSD) and losses as the paper's config,
 # narrowed for 2 CPU cores; no ImageNet init because the demo runs offline (real configs keep
 # init_cfg=Pretrained), so it trains with AdamW like the project's other from-scratch demos.
@@ -8,8 +8,8 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(depth=18, frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
-    bbox_head=dict(num_classes=15, in_channels=64, feat_channels=64),
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=32),
+    bbox_head=dict(num_classes=15, in_channels=32, feat_channels=32),
     test_cfg=dict(nms_pre=1000, max_per_img=300))
 
 # a short schedule for 2 CPU cores

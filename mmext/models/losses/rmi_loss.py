@@ -32,6 +32,8 @@ Differences from the reference, all numerical guards that do not change a well-p
   ``log det(eps I)``. If rounding still makes a matrix non-positive-definite (the reference raises
   ``cholesky: U(i,i) is zero``), the log-determinant of that matrix is taken from its eigenvalues
   clamped to at least ``eps`` (a :class:`RuntimeWarning` says so) instead of failing the step.
+- Autocast (mixed precision) is switched off around the float64 maths, which has no fp16 kernels
+  (the NVIDIA port disables apex casts for the same reason).
 - Per-pixel loss weights (mmseg's pixel samplers) are not supported and raise an error.
 """
 import warnings
@@ -112,25 +114,27 @@ def posterior_half_log_det(la_vectors: Tensor,
         ``[...]``. The covariances are sums over the points, not means, as in the reference:
         ``Sigma_AB = sum_m (a_m - mean(a)) (b_m - mean(b))^T = A B^T - sum(a) sum(b)^T / M``.
     """
-    la = la_vectors.detach().double()
-    pr = pr_vectors.double()
-    if count is None:
-        count = torch.full(la.shape[:-2], float(la.shape[-1]), dtype=torch.float64,
-                           device=la.device)
-    count = count.double().clamp(min=1.0)[..., None, None]
-    la_sum = la.sum(-1, keepdim=True)
-    pr_sum = pr.sum(-1, keepdim=True)
-    la_cov = la @ la.transpose(-2, -1) - la_sum @ la_sum.transpose(-2, -1) / count
-    pr_cov = pr @ pr.transpose(-2, -1) - pr_sum @ pr_sum.transpose(-2, -1) / count
-    la_pr_cov = la @ pr.transpose(-2, -1) - la_sum @ pr_sum.transpose(-2, -1) / count
-    d = la.shape[-2]
-    eye = torch.eye(d, dtype=torch.float64, device=la.device)
-    # Sigma_YP (Sigma_P + eps I)^-1 Sigma_YP^T through a solve: (Sigma_P + eps I) is SPD
-    pr_cov = 0.5 * (pr_cov + pr_cov.transpose(-2, -1))
-    solved = torch.linalg.solve(pr_cov + eps * eye, la_pr_cov.transpose(-2, -1))
-    appro_var = la_cov - la_pr_cov @ solved
-    appro_var = 0.5 * (appro_var + appro_var.transpose(-2, -1))  # exact symmetry
-    return 0.5 * log_det_pd(appro_var + eps * eye, eps)
+    # float64 throughout, also inside an AMP autocast region (Cholesky/solve have no fp16)
+    with torch.autocast(device_type=la_vectors.device.type, enabled=False):
+        la = la_vectors.detach().double()
+        pr = pr_vectors.double()
+        if count is None:
+            count = torch.full(la.shape[:-2], float(la.shape[-1]), dtype=torch.float64,
+                               device=la.device)
+        count = count.double().clamp(min=1.0)[..., None, None]
+        la_sum = la.sum(-1, keepdim=True)
+        pr_sum = pr.sum(-1, keepdim=True)
+        la_cov = la @ la.transpose(-2, -1) - la_sum @ la_sum.transpose(-2, -1) / count
+        pr_cov = pr @ pr.transpose(-2, -1) - pr_sum @ pr_sum.transpose(-2, -1) / count
+        la_pr_cov = la @ pr.transpose(-2, -1) - la_sum @ pr_sum.transpose(-2, -1) / count
+        d = la.shape[-2]
+        eye = torch.eye(d, dtype=torch.float64, device=la.device)
+        # Sigma_YP (Sigma_P + eps I)^-1 Sigma_YP^T through a solve: (Sigma_P + eps I) is SPD
+        pr_cov = 0.5 * (pr_cov + pr_cov.transpose(-2, -1))
+        solved = torch.linalg.solve(pr_cov + eps * eye, la_pr_cov.transpose(-2, -1))
+        appro_var = la_cov - la_pr_cov @ solved
+        appro_var = 0.5 * (appro_var + appro_var.transpose(-2, -1))  # exact symmetry
+        return 0.5 * log_det_pd(appro_var + eps * eye, eps)
 
 
 def downsample_for_rmi(labels: Tensor, probs: Tensor, pool_way: str, pool_size: int,
