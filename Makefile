@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(PY) tools/demo.py
 
 test: $(STAMP)
-	$(PY) -m pytest tests -n $(JOBS) -q
+	$(PY) -m pytest tests -n $(JOBS) --dist loadfile -q
 
 clean-demo:
 	rm -rf work_dirs/demo data/synthetic

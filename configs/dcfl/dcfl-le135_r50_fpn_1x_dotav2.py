@@ -16,3 +16,5 @@ test_dataloader = val_dataloader
 # the official configs save and evaluate every 4 epochs
 train_cfg = dict(val_interval=4)
 default_hooks = dict(checkpoint=dict(interval=4))
+# the official runs: 2 images per iteration (tools/train.py --auto-scale-lr scales the lr)
+auto_scale_lr = dict(enable=False, base_batch_size=2)

@@ -31,3 +31,5 @@ test_evaluator = dict(
     merge_patches=True,
     outfile_prefix='./work_dirs/dcfl_dotav1_test/Task1')
 default_hooks = dict(checkpoint=dict(interval=4))
+# the official runs: 2 images per iteration (tools/train.py --auto-scale-lr scales the lr)
+auto_scale_lr = dict(enable=False, base_batch_size=2)

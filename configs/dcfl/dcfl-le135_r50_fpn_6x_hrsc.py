@@ -9,3 +9,5 @@ _base_ = [
 model = dict(bbox_head=dict(num_classes=1))
 train_cfg = dict(val_interval=12)
 default_hooks = dict(checkpoint=dict(interval=12))
+# the official runs: 2 images per iteration (tools/train.py --auto-scale-lr scales the lr)
+auto_scale_lr = dict(enable=False, base_batch_size=2)

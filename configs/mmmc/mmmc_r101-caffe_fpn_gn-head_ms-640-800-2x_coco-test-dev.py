@@ -1,5 +1,5 @@
-# Table 7 on COCO test-dev: the R-101 2x multi-scale MMMC model, tested on test-dev2017. No metric is
-# computed here: tools/test.py writes <outfile_prefix>.bbox.json for the COCO evaluation server.
+# Table 7 on COCO test-dev: the R-101 2x multi-scale MMMC model, tested on test-dev2017. No metric
+# is computed here: tools/test.py writes <outfile_prefix>.bbox.json for the COCO evaluation server.
 _base_ = './mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py'
 
 test_pipeline = [  # test-dev has no annotations

@@ -1,5 +1,5 @@
-# MMMC (arXiv 2112.08902): FCOS with the receptive field adaptor (RFA), a GIoU quality branch and the
-# aligned points sampler (APS); ResNet-50 FPN, 1x (12 epochs = ~90k iterations at batch 16 = 8x2),
+# MMMC (arXiv 2112.08902): FCOS with the receptive field adaptor (RFA), a GIoU quality branch and
+# the aligned points sampler (APS); ResNet-50 FPN, 1x (12 epochs = ~90k iterations at batch 16),
 # COCO train2017 / val2017. Table 2, last row (RFA + APS, 41.7 AP). The paper's base config: every
 # ablation config of configs/mmmc/ inherits it and changes only its row's fields.
 #

@@ -82,8 +82,8 @@ def test_config_loads_with_real_paths(path):
         assert head.reg_decoded_bbox and head.loss_bbox.type == 'RotatedIoULoss'
         assert head.loss_cls.type == 'mmdet.FocalLoss' and head.loss_cls.loss_weight == 1.0
         assert head.loss_bbox.loss_weight == 1.0 and head.loss_bbox.mode == 'log'
-        assert head.anchor_generator.scales_per_octave == 1 and head.anchor_generator.ratios == [1.0]
-        assert head.anchor_generator.octave_base_scale == 4
+        gen = head.anchor_generator
+        assert (gen.scales_per_octave, gen.ratios, gen.octave_base_scale) == (1, [1.0], 4)
 
 
 def test_paper_defaults_and_dataset_settings():

@@ -36,7 +36,7 @@ def _dataset(root, ann_file, **kwargs):
 
 
 def test_layout_and_determinism(hrsc_root, tmp_path):
-    assert sorted(os.listdir(hrsc_root)) == ['FullDataSet', 'ImageSets']
+    assert sorted(os.listdir(hrsc_root)) == ['.done', 'FullDataSet', 'ImageSets']  # .done: generate() finished
     sets = {n: open(osp.join(hrsc_root, 'ImageSets', n + '.txt')).read().split()
             for n in ('train', 'val', 'trainval', 'test')}
     assert len(sets['trainval']) == 10 and len(sets['test']) == 4

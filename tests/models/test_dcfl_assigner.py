@@ -292,14 +292,16 @@ def test_dgmm_scores_by_hand():
     a = DCFLAssigner(dgmm_weights=(0.7, 0.3))
     # semantic centre (5, 2.5); geometry: maha = 1 for both; semantic: 25/100 + 6.25/25 = 0.5
     expected = 0.7 * math.exp(-0.5) + 0.3 * math.exp(-0.25)
-    assert torch.allclose(a.dgmm_scores(gt, centres, mps), torch.full((1, 2), expected))
+    assert torch.allclose(a.dgmm_scores(gt, centres, mps),
+                          torch.full((1, 2), expected, dtype=torch.float64))
     # rotated by 90 degrees the axes swap: (10, 0) has maha 4 about the centre
     gt90 = torch.tensor([[0., 0., 20., 10., math.pi / 2]])
     s = a.dgmm_scores(gt90, centres, mps)[0]
     sem = (5 * 5 / 25 + 2.5 * 2.5 / 100)  # semantic offset (5, -2.5) and (-5, 2.5)
-    assert torch.allclose(s[0], torch.tensor(0.7 * math.exp(-2) + 0.3 * math.exp(-0.5 * sem)))
-    assert torch.allclose(s[1], torch.tensor(0.7 * math.exp(-0.5 * 0.25)
-                                             + 0.3 * math.exp(-0.5 * sem)))
+    assert math.isclose(s[0].item(), 0.7 * math.exp(-2) + 0.3 * math.exp(-0.5 * sem),
+                        rel_tol=1e-6)  # float32 pi/2
+    assert math.isclose(s[1].item(), 0.7 * math.exp(-0.5 * 0.25) + 0.3 * math.exp(-0.5 * sem),
+                        rel_tol=1e-6)  # float32 pi/2
 
 
 def test_dgmm_threshold_removes_far_positives():

@@ -36,11 +36,10 @@ def build_head(train=True, **kwargs):
 
 
 def feats(img=64, channels=8, batch=1, seed=0):
+    """FPN features P3-P7 of an ``img`` x ``img`` input (at least 1 x 1)."""
     gen = torch.Generator().manual_seed(seed)
-    return tuple(torch.randn(batch, channels, img // s, img // s, generator=gen)
-                 for s in (8, 16, 32, 64, 128) if img // s >= 1) + \
-        tuple(torch.randn(batch, channels, 1, 1, generator=gen) for s in (128, )
-              if img // s < 1)
+    return tuple(torch.randn(batch, channels, max(img // s, 1), max(img // s, 1), generator=gen)
+                 for s in (8, 16, 32, 64, 128))
 
 
 def metas(img=64, batch=1):

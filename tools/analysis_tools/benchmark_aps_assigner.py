@@ -1,15 +1,17 @@
 """Benchmark MMMC's pieces against their baselines in one run.
 
     python tools/analysis_tools/benchmark_aps_assigner.py [--num-gts 50] [--img-size 800 1216]
-        [--num-classes 80] [--repeat 5] [--head-img-size 512 512] [--head-repeat 5]
-        [--threads N] [--skip-head]
+        [--num-classes 80] [--box-sizes coco uniform] [--repeat 5]
+        [--head-img-size 512 512] [--head-repeat 5] [--threads N] [--skip-head]
 
 1. **APS** (``APSAssigner``: all gts at once, batched torch EM) against a PAA-style assigner that
    runs the same algorithm one gt at a time and fits ``sklearn.mixture.GaussianMixture`` per gt,
    as the official MMMC code (HaoGood/MOD) and mmdet's PAA head do
-   (:func:`per_gt_reference_assign`). Both get the same image: ``--num-gts`` random boxes, random
-   logits and predicted boxes on a 5-level FPN grid (strides 8-128) of ``--img-size``. Reported:
-   the median time of each, the speed-up, and the fraction of points both assign identically.
+   (:func:`per_gt_reference_assign`). Both get the same image: ``--num-gts`` random boxes (COCO's
+   small / medium / large mix, or large uniform boxes, see :func:`make_image`), random logits and
+   predicted boxes on a 5-level FPN grid (strides 8-128) of ``--img-size``. Reported: the median
+   time of each, the speed-up, and the fraction of points both assign identically.
+   The GMM split alone (one batched EM vs one sklearn fit per gt) is timed too.
 2. **RFA head vs FCOS head**: inference latency of ``RFAFCOSHead`` (DCNv2 at tower conv 1) and of
    mmdet's ``FCOSHead`` (256 channels, 4 tower convs, GN, 80 classes) on the same FPN features of a
    ``--head-img-size`` image, and their ratio (the paper: 14.6 vs 14.7 FPS).
@@ -17,6 +19,7 @@
 Times on a shared CPU vary run to run: compare the ratios, which come from one run.
 """
 import argparse
+import math
 import statistics
 import time
 import warnings
@@ -137,8 +140,17 @@ def per_gt_reference_assign(points: torch.Tensor,
     return assigned
 
 
-def make_image(num_gts: int, img_size: Sequence[int], num_classes: int, seed: int = 0):
-    """Random FPN points, logits, predicted boxes (near the gts) and gts for one image."""
+def make_image(num_gts: int,
+               img_size: Sequence[int],
+               num_classes: int,
+               seed: int = 0,
+               box_sizes: str = 'uniform'):
+    """Random FPN points, logits, predicted boxes and gts for one image.
+
+    ``box_sizes='coco'``: COCO's mix of 41 % small (sqrt(area) 8-32 px), 34 % medium (32-96 px)
+    and 25 % large (96-400 px) boxes, aspect ratios 1/2-2; ``'uniform'``: sides uniform between
+    12 px and 35 % of the image plus 12 px (large boxes that cover most of the image).
+    """
     gen = torch.Generator().manual_seed(seed)
     height, width = img_size
     points, num_level_priors = [], []
@@ -149,7 +161,19 @@ def make_image(num_gts: int, img_size: Sequence[int], num_classes: int, seed: in
         points.append(pts)
         num_level_priors.append(len(pts))
     points = torch.cat(points)
-    wh = torch.rand(num_gts, 2, generator=gen) * 0.35 * torch.tensor([width, height]) + 12
+    if box_sizes == 'coco':
+        bucket = torch.multinomial(torch.tensor([0.41, 0.34, 0.25]), num_gts, replacement=True,
+                                   generator=gen)
+        low = torch.tensor([8.0, 32.0, 96.0])[bucket]
+        high = torch.tensor([32.0, 96.0, 400.0])[bucket]
+        side = low + torch.rand(num_gts, generator=gen) * (high - low)
+        ratio = torch.exp((torch.rand(num_gts, generator=gen) * 2 - 1) * math.log(2))
+        wh = torch.stack([side * ratio.sqrt(), side / ratio.sqrt()], 1)
+        wh = torch.minimum(wh, torch.tensor([width - 1.0, height - 1.0]))
+    elif box_sizes == 'uniform':
+        wh = torch.rand(num_gts, 2, generator=gen) * 0.35 * torch.tensor([width, height]) + 12
+    else:
+        raise ValueError(f'box_sizes={box_sizes!r} is not one of coco, uniform')
     xy = torch.rand(num_gts, 2, generator=gen) * (torch.tensor([width, height]) - wh)
     gt_bboxes = torch.cat([xy, xy + wh], 1)
     gt_labels = torch.randint(0, num_classes, (num_gts, ), generator=gen)
@@ -170,7 +194,8 @@ def _median_time(fn, repeat: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int) -> dict:
+def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int,
+                   box_sizes: str) -> dict:
     import mmext  # noqa: F401
     from mmdet.registry import MODELS, TASK_UTILS
     from mmdet.utils import register_all_modules
@@ -179,7 +204,8 @@ def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int) -> dic
     assigner = TASK_UTILS.build(dict(type='APSAssigner'))
     loss_cls = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25))
     loss_bbox = MODELS.build(dict(type='GIoULoss'))
-    points, nlp, scores, pred, gts, labels = make_image(num_gts, img_size, num_classes)
+    points, nlp, scores, pred, gts, labels = make_image(num_gts, img_size, num_classes,
+                                                        box_sizes=box_sizes)
     pred_instances = InstanceData(priors=points, scores=scores, bboxes=pred)
     gt_instances = InstanceData(bboxes=gts, labels=labels)
 
@@ -198,6 +224,34 @@ def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int) -> dic
     return dict(points=len(points), t_aps=t_aps, t_ref=t_ref, agree=agree)
 
 
+def bench_gmm(num_gts: int, repeat: int, num_candidates: int = 18) -> dict:
+    """The split alone: one batched EM over all gts vs one sklearn fit per gt."""
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    from mmext.models.utils import batched_gmm_1d
+    gen = torch.Generator().manual_seed(0)
+    scores = 10 * torch.rand(num_gts, num_candidates, generator=gen, dtype=torch.float64)
+
+    def run_sklearn():
+        labels = []
+        for row in scores.numpy():
+            x = row.reshape(-1, 1)
+            gmm = GaussianMixture(2, weights_init=[0.5, 0.5],
+                                  means_init=np.array([x.min(), x.max()]).reshape(2, 1),
+                                  precisions_init=np.full((2, 1, 1), 0.1))
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', ConvergenceWarning)
+                labels.append(gmm.fit(x).predict(x))
+        return np.stack(labels)
+
+    t_torch = _median_time(lambda: batched_gmm_1d(scores), repeat)
+    t_sklearn = _median_time(run_sklearn, max(1, repeat // 2), warmup=0)
+    same = float((batched_gmm_1d(scores).labels.numpy() == run_sklearn()).mean())
+    return dict(t_torch=t_torch, t_sklearn=t_sklearn, same=same)
+
+
 def bench_heads(img_size, repeat: int) -> dict:
     import mmext  # noqa: F401
     from mmdet.registry import MODELS
@@ -208,8 +262,6 @@ def bench_heads(img_size, repeat: int) -> dict:
                   conv_bias=True, loss_bbox=dict(type='GIoULoss'))
     fcos = MODELS.build(dict(type='FCOSHead', **common)).eval()
     rfa = MODELS.build(dict(type='RFAFCOSHead', rfa_position=1, **common)).eval()
-    for head in (fcos, rfa):
-        head.init_weights()
     height, width = img_size
     feats = tuple(
         torch.randn(1, 256, (height + s - 1) // s, (width + s - 1) // s) for s in STRIDES)
@@ -225,6 +277,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--num-gts', type=int, default=50)
     parser.add_argument('--img-size', type=int, nargs=2, default=[800, 1216], metavar=('H', 'W'))
     parser.add_argument('--num-classes', type=int, default=80)
+    parser.add_argument('--box-sizes', nargs='+', choices=['coco', 'uniform'],
+                        default=['coco', 'uniform'], help='gt size distributions to run')
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--head-img-size', type=int, nargs=2, default=[512, 512],
                         metavar=('H', 'W'))
@@ -235,13 +289,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    res = bench_assigner(args.num_gts, args.img_size, args.num_classes, args.repeat)
-    print(f'APS assigner, {args.num_gts} gts, {res["points"]} points, '
-          f'{args.num_classes} classes (image {args.img_size[0]}x{args.img_size[1]}):')
-    print(f'  APSAssigner (batched EM)          {res["t_aps"] * 1e3:9.1f} ms')
-    print(f'  per-gt loop + sklearn GMM (PAA)   {res["t_ref"] * 1e3:9.1f} ms')
-    print(f'  speed-up                          {res["t_ref"] / res["t_aps"]:9.1f}x')
-    print(f'  identical assignments             {res["agree"] * 100:9.2f} % of points')
+    print(f'torch threads: {torch.get_num_threads()}')
+    for box_sizes in args.box_sizes:
+        res = bench_assigner(args.num_gts, args.img_size, args.num_classes, args.repeat,
+                             box_sizes)
+        print(f'APS assigner, {args.num_gts} gts ({box_sizes} sizes), {res["points"]} points, '
+              f'{args.num_classes} classes (image {args.img_size[0]}x{args.img_size[1]}):')
+        print(f'  APSAssigner (batched EM)          {res["t_aps"] * 1e3:9.1f} ms')
+        print(f'  per-gt loop + sklearn GMM (PAA)   {res["t_ref"] * 1e3:9.1f} ms')
+        print(f'  speed-up                          {res["t_ref"] / res["t_aps"]:9.1f}x')
+        print(f'  identical assignments             {res["agree"] * 100:9.2f} % of points')
+    res = bench_gmm(args.num_gts, args.repeat)
+    print(f'GMM split alone, {args.num_gts} gts x 18 candidates:')
+    print(f'  batched_gmm_1d (one EM for all)   {res["t_torch"] * 1e3:9.1f} ms')
+    print(f'  sklearn GaussianMixture per gt    {res["t_sklearn"] * 1e3:9.1f} ms')
+    print(f'  speed-up                          {res["t_sklearn"] / res["t_torch"]:9.1f}x')
+    print(f'  identical labels                  {res["same"] * 100:9.2f} %')
     if not args.skip_head:
         res = bench_heads(args.head_img_size, args.head_repeat)
         print(f'Head inference, FPN features of a {args.head_img_size[0]}x'

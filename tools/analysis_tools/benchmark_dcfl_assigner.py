@@ -18,7 +18,9 @@
    the DCFL R50-FPN model (``configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2.py``, batch 1, 1024 x 1024)
    with the time spent inside the assigner measured within the same step.
 
-Times on a shared CPU vary from run to run: compare the ratios, which come from one run.
+Times on a shared CPU vary from run to run: compare the ratios, which come from one run. With
+several threads on a busy machine every small operation waits for the other threads, so the
+default is one thread.
 """
 import argparse
 import importlib.util
@@ -45,7 +47,8 @@ def parse_args(argv=None):
     parser.add_argument('--ref-repeat', type=int, default=1, help='timed runs of the reference')
     parser.add_argument('--ref-max-gts', type=int, default=2000,
                         help='skip the reference above this many ground truths')
-    parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (default 1: stable timings on a shared CPU)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--skip-step', action='store_true', help='skip the training-step part')
     parser.add_argument('--step-gts', type=int, default=500)

@@ -1,5 +1,6 @@
-# Table 7, row "ATSS" (43.6 AP test-dev in the paper): mmdet's ATSS R-101 trained with the
-# MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800); mmdet ships ATSS R-101 at 1x only.
+# Table 7, row "ATSS" (43.6 AP test-dev in the paper): mmdet's ATSS R-101 trained with
+# the MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800);
+# mmdet ships ATSS R-101 at 1x only.
 _base_ = 'mmdet::atss/atss_r101_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

@@ -1,5 +1,6 @@
-# Table 7, row "F.Anchor" (41.8 AP test-dev in the paper): mmdet's F.Anchor R-101 trained with the
-# MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800); mmdet ships FreeAnchor R-101 at 1x only.
+# Table 7, row "F.Anchor" (41.8 AP test-dev in the paper): mmdet's F.Anchor R-101 trained with
+# the MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800);
+# mmdet ships FreeAnchor R-101 at 1x only.
 _base_ = 'mmdet::free_anchor/freeanchor_r101_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

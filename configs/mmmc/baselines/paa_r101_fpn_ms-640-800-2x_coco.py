@@ -1,5 +1,6 @@
-# Table 7, row "PAA" (44.8 AP test-dev in the paper): mmdet's PAA R-101 trained with the
-# MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800); mmdet ships PAA R-101 at 1x, 2x and ms-3x.
+# Table 7, row "PAA" (44.8 AP test-dev in the paper): mmdet's PAA R-101 trained with
+# the MMMC R-101 schedule, 2x with multi-scale training (shorter side 640 or 800);
+# mmdet ships PAA R-101 at 1x, 2x and ms-3x.
 _base_ = 'mmdet::paa/paa_r101_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

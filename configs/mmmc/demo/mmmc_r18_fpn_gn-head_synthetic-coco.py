@@ -38,3 +38,4 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=6, by_epoch=True, milestones=[5], gamma=0.1)
 ]
 default_hooks = dict(checkpoint=dict(interval=6))
+randomness = dict(seed=0)

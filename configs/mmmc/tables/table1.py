@@ -1,6 +1,7 @@
 # MMMC (arXiv 2112.08902) Table 1: the standard by which APS chooses an instance's two FPN levels.
 # The paper does not say on which model Table 1 was run (its Comb_loss row, 38.6 AP, matches no
-# Table 2 / Table 6 row); here the three rows are the full MMMC model with only the standard changed.
+# Table 2 / Table 6 row); here the three rows are the full MMMC model with only the standard
+# changed.
 _base_ = ['./_base_/synthetic.py']
 title = 'Table 1: scale assignment standards (COCO val2017)'
 metrics = [

@@ -32,6 +32,7 @@ rows = [
          paper=dict(AP=45.1, AP50=63.4, AP75=49.3, APS=26.7, APM=48.5, APL=56.5)),
     dict(label='OTA', config=None, note='not in mmdet 3.1 (YOLOX has SimOTA, a different method)',
          paper=dict(AP=45.3, AP50=63.5, AP75=49.3, APS=26.9, APM=48.8, APL=56.1)),
-    dict(label='MMMC (ours)', config='configs/mmmc/mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py',
+    dict(label='MMMC (ours)',
+         config='configs/mmmc/mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py',
          paper=dict(AP=45.7, AP50=64.0, AP75=49.8, APS=27.6, APM=49.2, APL=56.8)),
 ]

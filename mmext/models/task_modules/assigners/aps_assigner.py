@@ -47,8 +47,8 @@ class APSAssigner(BaseAssigner):
 
        A two-component 1-D Gaussian mixture is fitted to each gt's ``gmm_scale * S`` (batched EM,
        :func:`~mmext.models.utils.batched_gmm_1d`, initialised as the official code does: means at
-       the min and max score, weights 0.5, precisions ``gmm_precision_init``). The low-mean component
-       (initialised at the minimum) holds the positives (``separation='component'``, Eq. 10). With
+       the min and max score, weights 0.5, precisions ``gmm_precision_init``). The component
+       initialised at the minimum holds the positives (``separation='component'``, Eq. 10). With
        ``separation='official'`` only those of its points whose score is at most the score of its
        highest-likelihood point are kept (the official code, after PAA). A gt with a single
        candidate takes it as its positive. With ``use_spatial=False`` (Table 6, "scale only") all
@@ -64,8 +64,9 @@ class APSAssigner(BaseAssigner):
     :meth:`assign`, e.g. the head's own ``FocalLoss`` and ``GIoULoss``, called with
     ``reduction_override='none'``); without them the assigner builds ``cls_cost`` and ``reg_cost``.
     The classification loss must be element-wise over classes (sigmoid focal loss, BCE): the cost
-    of a point for class ``c`` is then ``sum_k l(x_k, 0) + l(x_c, 1) - l(x_c, 0)``, two calls on the
-    candidate points instead of one per (point, gt) pair.
+    of a point for class ``c`` is then ``sum_k l(x_k, 0) + l(x_c, 1) - l(x_c, 0)``, so the loss
+    runs once over the candidate points' logits (all-negative targets) and once over one logit
+    per (point, gt) pair, instead of over all classes of every pair.
 
     Args:
         topk (int): ``K``, candidates per level. Defaults to 9.
@@ -154,12 +155,16 @@ class APSAssigner(BaseAssigner):
         if point_inds.numel() == 0:
             empty = scores.new_zeros((0, ))
             return empty, empty
-        uniq, rows = torch.unique(point_inds, return_inverse=True)
-        logits = scores[uniq]
+        # the classification losses of each candidate point once, whatever its number of gts
+        is_candidate = torch.zeros(scores.size(0), dtype=torch.bool, device=scores.device)
+        is_candidate[point_inds] = True
+        rows = (is_candidate.cumsum(0) - 1)[point_inds]
+        logits = scores[is_candidate]
         neg = loss_cls(logits, torch.zeros_like(logits), reduction_override='none')
-        pos = loss_cls(logits, torch.ones_like(logits), reduction_override='none')
         cols = gt_labels[gt_inds]
-        cls_costs = neg.sum(-1)[rows] + pos[rows, cols] - neg[rows, cols]
+        pair_logits = logits[rows, cols][:, None]
+        pos = loss_cls(pair_logits, torch.ones_like(pair_logits), reduction_override='none')
+        cls_costs = neg.sum(-1)[rows] + pos[:, 0] - neg[rows, cols]
         reg_costs = loss_bbox(pred_bboxes[point_inds], gt_bboxes[gt_inds],
                               reduction_override='none')
         return cls_costs.float(), reg_costs.reshape(-1).float()
@@ -228,15 +233,16 @@ class APSAssigner(BaseAssigner):
 
         # ---- step 1: in-box (point, gt) pairs and their losses
         xs, ys = points[:, 0:1], points[:, 1:2]
-        ltrb = torch.stack((xs - gt_bboxes[:, 0], ys - gt_bboxes[:, 1], gt_bboxes[:, 2] - xs,
-                            gt_bboxes[:, 3] - ys), dim=-1)  # (P, G, 4)
-        inside = ltrb.min(-1).values > 0
-        level_sizes = torch.tensor(list(num_level_priors), device=device)
-        point_level = torch.repeat_interleave(torch.arange(num_levels, device=device),
-                                              level_sizes)
+        inside = ((xs > gt_bboxes[:, 0]) & (xs < gt_bboxes[:, 2]) & (ys > gt_bboxes[:, 1]) &
+                  (ys < gt_bboxes[:, 3]))  # (P, G)
         if not self.use_scale:
+            level_sizes = torch.tensor(list(num_level_priors), device=device)
+            point_level = torch.repeat_interleave(
+                torch.arange(num_levels, device=device), level_sizes)
             ranges = points.new_tensor(self.regress_ranges)[point_level]  # (P, 2)
-            max_dist = ltrb.max(-1).values
+            max_dist = torch.stack((xs - gt_bboxes[:, 0], ys - gt_bboxes[:, 1],
+                                    gt_bboxes[:, 2] - xs, gt_bboxes[:, 3] - ys),
+                                   dim=-1).amax(-1)
             inside &= (max_dist >= ranges[:, 0:1]) & (max_dist <= ranges[:, 1:2])
         areas = (gt_bboxes[:, 2] - gt_bboxes[:, 0]) * (gt_bboxes[:, 3] - gt_bboxes[:, 1])
         if self.max_gts_per_point is not None and num_gts > self.max_gts_per_point:
@@ -246,11 +252,10 @@ class APSAssigner(BaseAssigner):
         pair_p, pair_g = inside.nonzero(as_tuple=True)
         pair_cls, pair_reg = self.pair_costs(scores, pred_bboxes, gt_bboxes, gt_labels, pair_p,
                                              pair_g, loss_cls, loss_bbox)
-        cls_dense = points.new_full((num_gts, num_points), math.inf)
-        reg_dense = points.new_full((num_gts, num_points), math.inf)
-        cls_dense[pair_g, pair_p] = pair_cls
-        reg_dense[pair_g, pair_p] = pair_reg
-        cost_dense = cls_dense + reg_dense
+        # (G, P) cost of every in-box pair (inf elsewhere) and the pair it belongs to
+        cost_dense = points.new_full((num_gts, num_points), math.inf)
+        cost_dense[pair_g, pair_p] = pair_cls + pair_reg
+        pair_keys = pair_p * num_gts + pair_g  # ascending: nonzero() is row-major
 
         # ---- step 1 (cont.): the N_l cheapest in-box points of every level
         if self.candidate_count == 'min':
@@ -270,8 +275,10 @@ class APSAssigner(BaseAssigner):
             start += n
         valid = torch.isfinite(cand_cost)
         gt_rows = torch.arange(num_gts, device=device)[:, None, None]
-        cand_cls = torch.where(valid, cls_dense[gt_rows, cand_idx], torch.zeros_like(cand_cost))
-        cand_reg = torch.where(valid, reg_dense[gt_rows, cand_idx], torch.zeros_like(cand_cost))
+        cand_pair = torch.searchsorted(pair_keys, cand_idx * num_gts + gt_rows)
+        cand_pair = torch.where(valid, cand_pair, torch.zeros_like(cand_pair))
+        cand_cls = torch.where(valid, pair_cls[cand_pair], torch.zeros_like(cand_cost))
+        cand_reg = torch.where(valid, pair_reg[cand_pair], torch.zeros_like(cand_cost))
 
         # ---- step 2: scale (Eq. 6)
         level_count = valid.sum(-1)
@@ -283,14 +290,14 @@ class APSAssigner(BaseAssigner):
             keep = min(self.num_levels, num_levels)
             kept_mean, kept_level = level_mean.topk(keep, dim=1, largest=False)
             gather = kept_level[..., None].expand(-1, -1, k_max)
-            cand_idx = cand_idx.gather(1, gather)
+            cand_pair = cand_pair.gather(1, gather)
             cand_cls = cand_cls.gather(1, gather)
             cand_reg = cand_reg.gather(1, gather)
             valid = valid.gather(1, gather) & torch.isfinite(kept_mean)[..., None]
             levels_used = torch.isfinite(kept_mean).sum(1)
         else:
             levels_used = (level_count > 0).sum(1)
-        cand_idx = cand_idx.flatten(1)
+        cand_pair = cand_pair.flatten(1)
         cand_cls = cand_cls.flatten(1)
         cand_reg = cand_reg.flatten(1)
         valid = valid.flatten(1)
@@ -303,20 +310,24 @@ class APSAssigner(BaseAssigner):
             pos = valid
 
         # ---- positives -> per-point assignment; a shared point goes to the smallest gt
-        pos_g, pos_m = pos.nonzero(as_tuple=True)
-        pos_p = cand_idx[pos_g, pos_m]
-        priority = points.new_full((num_points, num_gts), math.inf)
-        priority[pos_p, pos_g] = areas[pos_g].to(priority.dtype)
-        best_area, best_gt = priority.min(dim=1)
-        is_pos = torch.isfinite(best_area)
+        # (ties in area: the lower gt index)
+        pos_pair = cand_pair[pos]
+        pos_p, pos_g = pair_p[pos_pair], pair_g[pos_pair]
+        pos_area = areas[pos_g].to(points.dtype)
+        best_area = points.new_full((num_points, ), math.inf).scatter_reduce(
+            0, pos_p, pos_area, reduce='amin')
+        smallest = pos_area == best_area[pos_p]
+        best_gt = torch.full((num_points, ), num_gts, dtype=torch.long, device=device)
+        best_gt = best_gt.scatter_reduce(0, pos_p[smallest], pos_g[smallest], reduce='amin')
+        is_pos = best_gt < num_gts
         assigned[is_pos] = best_gt[is_pos] + 1
         labels = assigned.new_full((num_points, ), -1)
         labels[is_pos] = gt_labels[best_gt[is_pos]]
+        won = pos_g == best_gt[pos_p]
         cls_costs = zeros.clone()
         reg_costs = zeros.clone()
-        pos_points = is_pos.nonzero(as_tuple=True)[0]
-        cls_costs[pos_points] = cls_dense[best_gt[pos_points], pos_points]
-        reg_costs[pos_points] = reg_dense[best_gt[pos_points], pos_points]
+        cls_costs[pos_p[won]] = pair_cls[pos_pair[won]]
+        reg_costs[pos_p[won]] = pair_reg[pos_pair[won]]
         result = AssignResult(num_gts, assigned, zeros, labels=labels)
         result.set_extra_property('cls_costs', cls_costs)
         result.set_extra_property('reg_costs', reg_costs)

@@ -44,17 +44,23 @@ Inputs (mmdet 3.x convention, any head can call it):
   ``[A, C]``: classification probabilities. Both detached.
 - ``gt_instances.bboxes`` ``[G, 5]`` (tensor or ``RotatedBoxes``), ``gt_instances.labels`` ``[G]``.
 
-Memory is bounded: ground truths are processed in chunks of at most ``max_chunk_pairs`` (ground
-truth, prior) pairs. For the Gaussian measures the priors are split into runs of one shape (DCFL
-has one square shape per FPN level; the dynamic prior only moves centres). For a fixed pair of
-shapes every supported divergence is a quadratic form of the centre offset plus a constant,
-``d = Δᵀ P Δ + c`` (see the closed forms in ``mmext.structures.gaussian``); ``P`` and ``c`` are
-read off the shared divergence itself in float64 at a few offsets (and checked at one more), so
-ranking all priors is one small matrix product per run. The best ``topk + shortlist_margin``
-priors of each ground truth and the best ground truth of each prior are then re-scored with the
-exact shared similarity; a ground truth whose exact ranking is not certified by that shortlist
-(ties across its end) is re-ranked against all priors exactly. Priors in more than
-``max_shape_groups`` runs, or a measure that fails the check, use the exact dense path.
+Exact and fast (``search``): the top-K and the negative decision equal those of the dense
+similarity matrix, but the matrix is not built. For priors of one shape (DCFL: one square prior
+per FPN level; the dynamic prior only moves centres) every supported divergence is a quadratic
+form of the centre offset plus a constant, ``d = Δᵀ P Δ + c`` (closed forms in
+``mmext.structures.gaussian``); ``P`` and ``c`` are read off the shared divergence itself in
+float64 at a few offsets and checked at one more. ``'window'`` (default): a cell grid over each
+run of equal-shape priors gives, for every ground truth, the priors inside the bounding box of
+the ellipse ``d <= D*``, with ``D*`` chosen from the prior density so that about 2K priors fall
+inside and above the divergence at which the similarity reaches ``neg_sim_thr``; only those pairs
+get the exact shared similarity. Every prior outside has ``d > D*``, which certifies the top-K
+(when the K-th value beats the similarity at ``D*``) and that priors no window reaches are below
+the negative threshold; a ground truth that is not certified goes through ``'quadratic'``: the
+quadratic form for all priors (one small matrix product per run) picks ``topk +
+shortlist_margin`` priors that get the exact similarity, with a dense exact re-ranking when ties
+reach the end of that shortlist. ``'dense'`` (and the ``'iou'`` measure, or priors in more than
+``max_shape_groups`` runs): the exact similarity of every pair. Memory is bounded: at most
+``max_chunk_pairs`` (ground truth, prior) pairs are held at once.
 """
 import math
 from typing import List, Optional, Sequence, Tuple
@@ -595,7 +601,7 @@ class DCFLAssigner(BaseAssigner):
         return gt_inds, max_sim, pos_sim
 
     def dgmm_scores(self, gts: Tensor, prior_centres: Tensor, mps_idx: Tensor) -> Tensor:
-        """DGMM score ``[G, Q]`` of each medium positive at its prior centre.
+        """DGMM score ``[G, Q]`` (float64) of each medium positive at its prior centre.
 
         ``Σ_m w_m exp(-½ (s-μ_m)ᵀ Σ_g⁻¹ (s-μ_m))`` with μ_1 the ground truth's centre, μ_2 the
         mean centre of its Q medium positives (the semantic centre).
@@ -611,7 +617,7 @@ class DCFLAssigner(BaseAssigner):
             maha = torch.einsum('gqi,gij,gqj->gq', diff, inv, diff)
             return torch.exp(-0.5 * maha)
 
-        return (w_geo * gauss(mu) + w_sem * gauss(semantic)).to(prior_centres.dtype)
+        return w_geo * gauss(mu) + w_sem * gauss(semantic)
 
 
 def _topk_lowest_index_ties(sim: Tensor, k: int) -> Tensor:
