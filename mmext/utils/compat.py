@@ -24,6 +24,11 @@ idempotent. Each fix names the upstream bug it covers; remove a fix when the pin
 5. HRSC2016 image height (mmrotate 1.0.0rc1 ``datasets/hrsc.py``, ``parse_data_info``): the height
    is read from ``Img_SizeWidth``, so every non-square HRSC image gets a wrong ``height`` (used by
    aspect-ratio grouping and the metric's image sizes). It is re-read from ``Img_SizeHeight``.
+6. Deformable conv on small maps (mmcv 2.0.1 ``ops/deform_conv.py``): ``DeformConv2dPack.forward``
+   (the ``'DCN'`` conv type, DCNv1) calls the op directly and skips the zero-padding that
+   ``DeformConv2d.forward`` applies when the input is smaller than the kernel, so it fails with
+   "input image is smaller than kernel" on e.g. P7 of a 256 px image. It now goes through
+   ``DeformConv2d.forward``.
 """
 import collections
 import collections.abc
@@ -205,6 +210,17 @@ def fix_hrsc_height():
     HRSCDataset.parse_data_info = parse_data_info
 
 
+@_once
+def fix_deform_conv_pack_small_input():
+    """Route ``DeformConv2dPack.forward`` through ``DeformConv2d.forward`` (pads small inputs)."""
+    from mmcv.ops import DeformConv2d, DeformConv2dPack
+
+    def forward(self, x):
+        return DeformConv2d.forward(self, x, self.conv_offset(x))
+
+    DeformConv2dPack.forward = forward
+
+
 def apply_all():
     """Apply every fix (idempotent). Called by ``import mmext``."""
     fix_collections_sequence()
@@ -212,3 +228,4 @@ def apply_all():
     fix_cpu_distributed()
     fix_dota_label_parsing()
     fix_hrsc_height()
+    fix_deform_conv_pack_small_input()

@@ -104,3 +104,19 @@ def test_hrsc_height_comes_from_img_size_height(tmp_path):
         assert info['width'] == int(xml.find('Img_SizeWidth').text)
         checked += info['height'] != info['width']
     assert checked > 0  # the synthetic HRSC set has non-square images
+
+
+def test_dcn_v1_pack_runs_on_maps_smaller_than_its_kernel():
+    from mmcv.ops import DeformConv2d, DeformConv2dPack
+    conv = DeformConv2dPack(4, 6, 3, padding=1)
+    x = torch.randn(1, 4, 2, 2)
+    out = conv(x)
+    assert out.shape == (1, 6, 2, 2)
+    # same as the base class with the offsets the pack predicts
+    torch.testing.assert_close(out, DeformConv2d.forward(conv, x, conv.conv_offset(x)))
+    # with zero offsets it is a plain convolution on the (padded) map
+    with torch.no_grad():
+        conv.conv_offset.weight.zero_()
+        conv.conv_offset.bias.zero_()
+    ref = torch.nn.functional.conv2d(x, conv.weight, padding=1)
+    torch.testing.assert_close(conv(x), ref, atol=1e-5, rtol=1e-5)
