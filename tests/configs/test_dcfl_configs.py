@@ -214,7 +214,18 @@ def test_tables_and_their_synthetic_options(path):
         assert cfg.train_cfg.max_epochs == 1
 
 
-def test_demo_trains_to_non_zero_map(tmp_path):
+@pytest.fixture
+def one_thread():
+    """One torch thread, as under xdist: on a busy 2-core machine two OpenMP threads make this
+    run about 5x slower (each small operation waits for the other thread)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_demo_trains_to_non_zero_map(tmp_path, one_thread):
     from mmext.testing import run_config, synthetic_root
     root = synthetic_root('dota') + '/'
     options = {f'{loader}.dataset.data_root': root
