@@ -77,6 +77,28 @@ def unwrap(checkpoint: dict, ema: bool = False) -> Dict[str, torch.Tensor]:
     return state
 
 
+def rename_classifier_keys(state: Dict[str, torch.Tensor], backbone_key: 're.Pattern',
+                           out: 'OrderedDict[str, torch.Tensor]') -> list:
+    """Map a timm-style classifier state dict onto mmpretrain ``ImageClassifier`` keys.
+
+    Keys matching ``backbone_key`` go under ``backbone.``, the final ``norm.*`` becomes
+    ``backbone.norm3.*`` and ``head.*`` becomes ``head.fc.*``; they are written into ``out``.
+    Returns the keys that fit none of these (the caller reports them). Shared with
+    ``focalnet2mmext.py``, whose released checkpoints have the same classifier layout.
+    """
+    unknown = []
+    for k, v in state.items():
+        if backbone_key.match(k):
+            out[f'backbone.{k}'] = v
+        elif k in ('norm.weight', 'norm.bias'):
+            out[f'backbone.norm3.{k.split(".")[-1]}'] = v
+        elif k in ('head.weight', 'head.bias'):
+            out[f'head.fc.{k.split(".")[-1]}'] = v
+        else:
+            unknown.append(k)
+    return unknown
+
+
 def convert(state: Dict[str, torch.Tensor]) -> Tuple['OrderedDict[str, torch.Tensor]', str]:
     """Rename released FANet keys to mmext's; returns ``(state_dict, kind)``.
 
@@ -91,16 +113,7 @@ def convert(state: Dict[str, torch.Tensor]) -> Tuple['OrderedDict[str, torch.Ten
         out.update(state)
     else:
         kind = 'classifier'
-        unknown = []
-        for k, v in state.items():
-            if _BACKBONE_KEY.match(k):
-                out[f'backbone.{k}'] = v
-            elif k in ('norm.weight', 'norm.bias'):
-                out[f'backbone.norm3.{k.split(".")[-1]}'] = v
-            elif k in ('head.weight', 'head.bias'):
-                out[f'head.fc.{k.split(".")[-1]}'] = v
-            else:
-                unknown.append(k)
+        unknown = rename_classifier_keys(state, _BACKBONE_KEY, out)
     if unknown:
         raise KeyError(f'fanet2mmext: {len(unknown)} keys are not part of the released FANet '
                        f'({kind} layout), e.g. {unknown[:5]}')

@@ -21,21 +21,16 @@ from typing import Dict
 
 import torch
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from fanet2mmext import rename_classifier_keys  # noqa: E402
+
 _BACKBONE_KEY = re.compile(r'^(patch_embed|layers\.\d+)\.')
 
 
 def convert(state: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
     """Rename official FocalNet classification keys to mmext's ``ImageClassifier`` keys."""
-    out, unknown = OrderedDict(), []
-    for k, v in state.items():
-        if _BACKBONE_KEY.match(k):
-            out[f'backbone.{k}'] = v
-        elif k in ('norm.weight', 'norm.bias'):
-            out[f'backbone.norm3.{k.split(".")[-1]}'] = v
-        elif k in ('head.weight', 'head.bias'):
-            out[f'head.fc.{k.split(".")[-1]}'] = v
-        else:
-            unknown.append(k)
+    out = OrderedDict()
+    unknown = rename_classifier_keys(state, _BACKBONE_KEY, out)
     if unknown:
         raise KeyError(f'focalnet2mmext: {len(unknown)} keys are not part of a FocalNet '
                        f'classifier, e.g. {unknown[:5]}')
