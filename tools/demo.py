@@ -60,8 +60,8 @@ def run_entry(entry, work_root):
           flush=True)
     if subprocess.call(train + opt_args) != 0:
         return dict(status='train failed', seconds=time.time() - start, work_dir=work_dir)
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    from mmext.apis import latest_checkpoint
+    ckpt = latest_checkpoint(work_dir)
     test = [py, osp.join(ROOT, 'tools', 'test.py'), entry['config'], ckpt, '--work-dir', work_dir,
             '--show-dir', 'predictions']
     if subprocess.call(test + opt_args) != 0:

@@ -115,14 +115,6 @@ def read_metrics(work_dir):
         return json.load(f)['metrics']
 
 
-def last_checkpoint(work_dir):
-    path = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(path):
-        with open(path) as f:
-            return f.read().strip()
-    return osp.join(work_dir, 'latest.pth')  # written by the time the test runs
-
-
 def format_table(table, results, synthetic):
     """Markdown: one row per table row, paper and measured value for each metric."""
     header = ['Row']
@@ -171,6 +163,7 @@ def run(cmd, dry_run):
 
 
 def main(argv=None):
+    from mmext.apis import latest_checkpoint
     args = parse_args(argv)
     table = load_table(args.table)
     options = list(args.cfg_options)
@@ -194,7 +187,7 @@ def main(argv=None):
             if run(train_command(args, config, work_dir, row_options), args.dry_run) != 0:
                 failed.append(row['label'])
                 continue
-            ckpt = '<last checkpoint>' if args.dry_run else last_checkpoint(work_dir)
+            ckpt = '<last checkpoint>' if args.dry_run else latest_checkpoint(work_dir)
             if run(test_command(args, config, ckpt, work_dir, row_options), args.dry_run) != 0:
                 failed.append(row['label'])
                 continue

@@ -5,6 +5,7 @@
 table runner call the same functions, so what is tested is what users run.
 """
 import difflib
+import glob
 import importlib
 import json
 import logging
@@ -25,8 +26,7 @@ SCOPE_REGISTRARS = {
     'mmpretrain': 'mmpretrain.utils',
 }
 
-# dataset fields that name files or folders, relative to data_root
-_PATH_FIELDS = ('ann_file', )
+# data_prefix fields that name folders, relative to data_root
 _PREFIX_FIELDS = ('img_path', 'img', 'seg_map_path', 'seg_path', 'lr_img_path')
 
 
@@ -203,6 +203,18 @@ def setup_test_cfg(cfg: Config, config_path: str, checkpoint: str,
             else [evaluator, dump]
     check_data_paths(cfg, ['test_dataloader'], config_path)
     return cfg
+
+
+def latest_checkpoint(work_dir: str) -> str:
+    """Path of the checkpoint the last training run in ``work_dir`` saved."""
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            return f.read().strip()
+    ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
+    if not ckpts:
+        raise FileNotFoundError(f'no checkpoint in {work_dir}')
+    return ckpts[-1]
 
 
 def build_runner(cfg: Config) -> Runner:

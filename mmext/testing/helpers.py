@@ -1,5 +1,4 @@
 """Cached synthetic data and one-call train+test runs for tests."""
-import glob
 import hashlib
 import json
 import os
@@ -31,18 +30,6 @@ def synthetic_root(fmt: str, seed: int = 0, **kwargs) -> str:
     return root
 
 
-def latest_checkpoint(work_dir: str) -> str:
-    """Path of the checkpoint the last training run in ``work_dir`` saved."""
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        with open(last) as f:
-            return f.read().strip()
-    ckpts = sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime)
-    if not ckpts:
-        raise FileNotFoundError(f'no checkpoint in {work_dir}')
-    return ckpts[-1]
-
-
 def _own_visualizer(cfg) -> None:
     """Give this run's visualizer a name of its own.
 
@@ -70,7 +57,7 @@ def run_config(config_path: str, work_dir: str, cfg_options: Optional[dict] = No
     if not test:
         return {}
     cfg = apis.load_config(config_path, cfg_options)
-    cfg = apis.setup_test_cfg(cfg, config_path, checkpoint or latest_checkpoint(work_dir),
+    cfg = apis.setup_test_cfg(cfg, config_path, checkpoint or apis.latest_checkpoint(work_dir),
                               work_dir=work_dir, show_dir=show_dir)
     _own_visualizer(cfg)
     return apis.test(cfg)

@@ -194,7 +194,7 @@ def test_segmentation_training_reaches_nonzero_miou(seg_run):
 def test_frm_visualiser_writes_fig6_panels(seg_run, tmp_path):
     root, work_dir, _ = seg_run
     vis = _load_tool('analysis_tools', 'visualize_frm')
-    from mmext.testing.helpers import latest_checkpoint
+    from mmext.apis import latest_checkpoint
     test_dir = osp.join(root, 'splits_final_deblurred', 'test')
     name = sorted(os.listdir(osp.join(test_dir, 'data')))[0]
     paths = vis.visualize(SEG_DEMO, latest_checkpoint(work_dir), osp.join(test_dir, 'data', name),
