@@ -212,7 +212,10 @@ def test_bad_options_are_named():
         assign(APSAssigner(), points, [16, 4], CLS, REG, WHOLE, 0)
 
 
-def test_pair_costs_equal_direct_one_hot_losses():
+@pytest.mark.parametrize('block_elements', [1 << 17, 10, 1])
+def test_pair_costs_equal_direct_one_hot_losses(block_elements):
+    """Per-pair costs equal the loss of a one-hot target summed over classes, whatever the
+    block size of the all-negative pass (10 elements: 2 points per block, 1: one per block)."""
     from mmdet.registry import MODELS
     focal = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
                               loss_weight=0.7))
@@ -225,7 +228,8 @@ def test_pair_costs_equal_direct_one_hot_losses():
     labels = torch.tensor([3, 1])
     pts = torch.tensor([0, 4, 4, 17, 29])
     gis = torch.tensor([0, 0, 1, 1, 0])
-    l_cls, l_reg = APSAssigner.pair_costs(scores, pred, gts, labels, pts, gis, focal, giou)
+    l_cls, l_reg = APSAssigner.pair_costs(scores, pred, gts, labels, pts, gis, focal, giou,
+                                          block_elements=block_elements)
     onehot = torch.zeros(5, 5)
     onehot[torch.arange(5), labels[gis]] = 1
     direct = focal(scores[pts], onehot, reduction_override='none').sum(1)
@@ -263,3 +267,21 @@ def test_matches_per_gt_sklearn_reference(options):
     assert int((expected > 0).sum()) > 12  # a real assignment, not an empty one
     assert torch.equal(got.gt_inds, expected)
     assert not math.isnan(float(got.get_extra_property('cls_costs').sum()))
+
+
+def test_benchmark_script_runs_and_reports_ratios(capsys):
+    """The benchmark's command line on tiny inputs: every section prints its ratio, and the
+    assigners agree on every point."""
+    pytest.importorskip('sklearn')
+    ref = _reference_module()
+    ref.main(['--num-gts', '6', '--img-size', '128', '160', '--num-classes', '5', '--repeat', '1',
+              '--head-img-size', '64', '64', '--head-repeat', '1', '--threads', '1',
+              '--detector', '--detector-img-size', '64', '64'])
+    out = capsys.readouterr().out
+    assert out.count('speed-up') == 3  # two box distributions + the GMM alone
+    assert out.count('latency ratio RFA / FCOS') == 2  # head + whole network
+    assert out.count('100.00 % of points') == 2
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            ref.main(['--device', 'cuda', '--skip-head'])
+        assert 'CUDA is not available' in capsys.readouterr().err

@@ -65,8 +65,8 @@ class APSAssigner(BaseAssigner):
     ``reduction_override='none'``); without them the assigner builds ``cls_cost`` and ``reg_cost``.
     The classification loss must be element-wise over classes (sigmoid focal loss, BCE): the cost
     of a point for class ``c`` is then ``sum_k l(x_k, 0) + l(x_c, 1) - l(x_c, 0)``, so the loss
-    runs once over the candidate points' logits (all-negative targets) and once over one logit
-    per (point, gt) pair, instead of over all classes of every pair.
+    runs once over the candidate points' logits (all-negative targets) and twice over one logit
+    per (point, gt) pair, instead of over all classes of every pair (:meth:`pair_costs`).
 
     Args:
         topk (int): ``K``, candidates per level. Defaults to 9.
@@ -143,28 +143,46 @@ class APSAssigner(BaseAssigner):
 
     # ------------------------------------------------------------------ costs
     @staticmethod
-    def pair_costs(scores: Tensor, pred_bboxes: Tensor, gt_bboxes: Tensor, gt_labels: Tensor,
-                   point_inds: Tensor, gt_inds: Tensor, loss_cls: nn.Module,
-                   loss_bbox: nn.Module) -> Tuple[Tensor, Tensor]:
+    def pair_costs(scores: Tensor,
+                   pred_bboxes: Tensor,
+                   gt_bboxes: Tensor,
+                   gt_labels: Tensor,
+                   point_inds: Tensor,
+                   gt_inds: Tensor,
+                   loss_cls: nn.Module,
+                   loss_bbox: nn.Module,
+                   block_elements: int = 1 << 17) -> Tuple[Tensor, Tensor]:
         """Per-pair losses ``(L_cls, L_reg)``, each (num_pairs,), for pairs (point, gt).
 
         ``L_cls`` is ``loss_cls`` summed over classes for a one-hot target of the gt's class and
         ``L_reg`` is ``loss_bbox`` between the point's predicted box and the gt box, both with
-        ``reduction_override='none'``.
+        ``reduction_override='none'``. ``L_cls`` is assembled from the all-negative loss of each
+        candidate point (once per point, whatever its number of gts) and the loss of the one
+        logit of the gt's class under a positive and a negative target. The all-negative loss
+        runs on the CPU over blocks of about ``block_elements`` logits: the loss makes many
+        element-wise passes, and a block that fits in the cache makes them cheaper than passes
+        over all points; the values are those of a single call (on other devices it is one
+        call).
         """
         if point_inds.numel() == 0:
             empty = scores.new_zeros((0, ))
             return empty, empty
-        # the classification losses of each candidate point once, whatever its number of gts
         is_candidate = torch.zeros(scores.size(0), dtype=torch.bool, device=scores.device)
         is_candidate[point_inds] = True
         rows = (is_candidate.cumsum(0) - 1)[point_inds]
         logits = scores[is_candidate]
-        neg = loss_cls(logits, torch.zeros_like(logits), reduction_override='none')
-        cols = gt_labels[gt_inds]
-        pair_logits = logits[rows, cols][:, None]
+        if logits.device.type == 'cpu':
+            block_rows = max(1, block_elements // max(1, logits.size(1)))
+        else:  # accelerators: one call, as kernel launches cost more than memory traffic
+            block_rows = max(1, logits.size(0))
+        neg_sum = torch.cat([
+            loss_cls(block, torch.zeros_like(block), reduction_override='none').sum(-1)
+            for block in logits.split(block_rows)
+        ])
+        pair_logits = logits[rows, gt_labels[gt_inds]][:, None]
         pos = loss_cls(pair_logits, torch.ones_like(pair_logits), reduction_override='none')
-        cls_costs = neg.sum(-1)[rows] + pos[:, 0] - neg[rows, cols]
+        neg = loss_cls(pair_logits, torch.zeros_like(pair_logits), reduction_override='none')
+        cls_costs = neg_sum[rows] + (pos - neg)[:, 0]
         reg_costs = loss_bbox(pred_bboxes[point_inds], gt_bboxes[gt_inds],
                               reduction_override='none')
         return cls_costs.float(), reg_costs.reshape(-1).float()
