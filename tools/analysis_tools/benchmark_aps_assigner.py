@@ -25,6 +25,7 @@ synchronised); the reference's sklearn fits run on the CPU, as in the official c
 shared CPU vary run to run: compare the ratios, which come from one run.
 """
 import argparse
+import importlib.util
 import math
 import statistics
 import time
@@ -335,6 +336,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--detector-img-size', type=int, nargs=2, default=[800, 1216],
                         metavar=('H', 'W'))
     args = parser.parse_args(argv)
+    if importlib.util.find_spec('sklearn') is None:
+        parser.error('the per-gt reference fits sklearn.mixture.GaussianMixture: install '
+                     'scikit-learn (pip install -r requirements/tests.txt)')
     if torch.device(args.device).type == 'cuda' and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: CUDA is not available on this machine')
     if args.threads:
