@@ -210,6 +210,15 @@ def test_bad_options_are_named():
     with pytest.raises(ValueError, match='num_level_priors'):
         points, sizes = grid()
         assign(APSAssigner(), points, [16, 4], CLS, REG, WHOLE, 0)
+    # a softmax loss is not element-wise over classes: the per-pair costs would be wrong
+    points, sizes = grid()
+    softmax_aps = APSAssigner(cls_cost=dict(type='CrossEntropyLoss', use_sigmoid=False))
+    pred = InstanceData(priors=points, scores=torch.zeros(len(points), 2),
+                        bboxes=torch.zeros(len(points), 4))
+    gt = InstanceData(bboxes=torch.tensor([WHOLE], dtype=torch.float32),
+                      labels=torch.tensor([0]))
+    with pytest.raises(ValueError, match='use_sigmoid=False'):
+        softmax_aps.assign(pred, sizes, gt)
 
 
 @pytest.mark.parametrize('block_elements', [1 << 17, 10, 1])

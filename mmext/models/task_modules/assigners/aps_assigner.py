@@ -222,6 +222,11 @@ class APSAssigner(BaseAssigner):
             raise ValueError('APSAssigner does not support ignored gts (the paper has no ignore '
                              'region); pass gt_instances_ignore=None')
         loss_cls = self.cls_cost if loss_cls is None else loss_cls
+        if not getattr(loss_cls, 'use_sigmoid', True):
+            raise ValueError(
+                f'APSAssigner: the classification loss must be element-wise over classes (a '
+                f'sigmoid loss such as FocalLoss); got {type(loss_cls).__name__} with '
+                'use_sigmoid=False (set loss_cls.use_sigmoid=True)')
         loss_bbox = self.reg_cost if loss_bbox is None else loss_bbox
         points = pred_instances.priors[:, :2]
         scores = pred_instances.scores.detach()
