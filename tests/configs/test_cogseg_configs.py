@@ -3,7 +3,6 @@ their fields, the table files and the demo entry."""
 import copy
 import functools
 import glob
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -12,6 +11,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 import mmext  # noqa: F401
+from mmext.utils import load_tool
 
 
 @pytest.fixture(autouse=True)
@@ -21,14 +21,11 @@ def mmseg_scope():
         yield
 
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = 'configs/cogseg/{}_2xb4-250e_medseg-covid19-{}.py'
 ROWS = ['cogseg_unet-s5-d16', 'cogseg-sr-4l1-ce_unet-s5-d16', 'cogseg-sr-1l1-ce_unet-s5-d16',
         'cogseg-rmi_unet-s5-d16', 'unet-s5-d16_up2', 'unetpp-s5-b32_up2',
         'attention-unet-s5-d16_up2', 'fcn_r50-d8', 'deeplabv3_r101-d8', 'fcn_hr18']
-_spec = importlib.util.spec_from_file_location('run_table', osp.join(ROOT, 'tools', 'run_table.py'))
-run_table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(run_table)
+run_table = load_tool('run_table')
 
 
 def flat(d, prefix=''):

@@ -5,7 +5,6 @@ import argparse
 import copy
 import functools
 import glob
-import importlib.util
 import inspect
 import os.path as osp
 import re
@@ -14,6 +13,7 @@ import pytest
 from mmengine.config import Config, DictAction
 
 import mmext  # noqa: F401
+from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DCFL = 'configs/dcfl/'
@@ -56,11 +56,7 @@ def parent_of(path):
 
 
 def load_table(path):
-    spec = importlib.util.spec_from_file_location(
-        'run_table', osp.join(ROOT, 'tools', 'run_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load_table(path)
+    return load_tool('run_table').load_table(path)
 
 
 @pytest.mark.parametrize('path', configs())

@@ -4,7 +4,6 @@ an mmpretrain FANet classifier on a synthetic ImageNet folder)."""
 import copy
 import functools
 import glob
-import importlib.util
 import os
 import os.path as osp
 
@@ -15,6 +14,7 @@ from mmengine.config import Config
 
 import mmext  # noqa: F401
 from mmext.testing import run_config, synthetic_root
+from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'fanet')
@@ -29,14 +29,6 @@ TABLE2 = {  # row -> (config suffix, use_scm, use_frm_high, use_frm_low)
     4: ('-frm-low', False, False, True),
     5: ('-frm', False, True, True),
 }
-
-
-def _load_tool(*parts):
-    path = osp.join(ROOT, 'tools', *parts) + '.py'
-    spec = importlib.util.spec_from_file_location(parts[-1], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _build_model(cfg):
@@ -134,7 +126,7 @@ def test_models_build_with_expected_sizes():
 
 
 def test_tables_point_at_configs_with_paper_numbers():
-    run_table = _load_tool('run_table')
+    run_table = load_tool('run_table')
     tables = {osp.basename(p): run_table.load_table(p)
               for p in sorted(glob.glob(osp.join(CFG, 'tables', '*.py')))}
     assert len(tables) == 4
@@ -193,7 +185,7 @@ def test_segmentation_training_reaches_nonzero_miou(seg_run):
 
 def test_frm_visualiser_writes_fig6_panels(seg_run, tmp_path):
     root, work_dir, _ = seg_run
-    vis = _load_tool('analysis_tools', 'visualize_frm')
+    vis = load_tool('analysis_tools', 'visualize_frm')
     from mmext.apis import latest_checkpoint
     test_dir = osp.join(root, 'splits_final_deblurred', 'test')
     name = sorted(os.listdir(osp.join(test_dir, 'data')))[0]

@@ -1,7 +1,6 @@
 """MMMC configs: every config builds, each ablation changes its row's fields, the tables are
 well formed, and the demo config trains to a clearly non-zero mAP on the synthetic COCO set."""
 import glob
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -11,6 +10,7 @@ from mmengine.config import Config, DictAction
 
 import mmext  # noqa: F401
 from mmext.testing import run_config, synthetic_root
+from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMMC = 'configs/mmmc/'
@@ -32,11 +32,7 @@ def build(cfg):
 
 
 def load_table(path):
-    spec = importlib.util.spec_from_file_location(
-        'run_table', osp.join(ROOT, 'tools', 'run_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load_table(path)
+    return load_tool('run_table').load_table(path)
 
 
 @pytest.mark.parametrize('path', model_configs())

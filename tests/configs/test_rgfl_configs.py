@@ -4,7 +4,6 @@ produces training-size mosaics with aligned masks, and short detection and segme
 the synthetic road assets reach clearly non-zero mAP."""
 import argparse
 import glob
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -13,6 +12,7 @@ from mmengine.config import Config, DictAction
 
 import mmext  # noqa: F401
 from mmext.testing import run_config, synthetic_root
+from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RGFL = 'configs/rgfl/'
@@ -31,11 +31,7 @@ def model_configs():
 
 
 def load_table(path):
-    spec = importlib.util.spec_from_file_location(
-        'run_table', osp.join(ROOT, 'tools', 'run_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load_table(path)
+    return load_tool('run_table').load_table(path)
 
 
 @pytest.mark.parametrize('path', model_configs())

@@ -1,7 +1,5 @@
 """APSAssigner on hand-made loss tables, edge cases, and against a per-gt sklearn reference."""
-import importlib.util
 import math
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -11,8 +9,7 @@ from mmengine.structures import InstanceData
 
 import mmext  # noqa: F401
 from mmext.models.task_modules.assigners import APSAssigner
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmext.utils import load_tool
 
 
 class TableCls(nn.Module):
@@ -247,11 +244,7 @@ def test_pair_costs_equal_direct_one_hot_losses(block_elements):
 
 
 def _reference_module():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark_aps_assigner.py')
-    spec = importlib.util.spec_from_file_location('benchmark_aps_assigner', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools', 'benchmark_aps_assigner')
 
 
 @pytest.mark.parametrize('options', [

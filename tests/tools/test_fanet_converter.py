@@ -6,8 +6,6 @@ and LayerNorm after the FRM depthwise convs, concat [low, high], a timm-style he
 way timm's train.py does, converts it and checks that mmext's classifier gives the same logits.
 """
 import argparse
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
@@ -15,20 +13,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mmext  # noqa: F401
+from mmext.utils import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fanet2mmext = _load_tool('fanet2mmext')
-focalnet2mmext = _load_tool('focalnet2mmext')
+fanet2mmext = load_tool('model_converters', 'fanet2mmext')
+focalnet2mmext = load_tool('model_converters', 'focalnet2mmext')
 
 
 # ------------------------- the released layout, written out independently -------------------

@@ -1,7 +1,6 @@
 """tools/dataset_converters/medseg_covid.py on hand-made NIfTI volumes: slice counts and splits,
 label values, orientation, the HU window, sizes and errors."""
 import gzip
-import importlib.util
 import os
 import os.path as osp
 
@@ -10,11 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'medseg_covid', osp.join(ROOT, 'tools', 'dataset_converters', 'medseg_covid.py'))
-conv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(conv)
+from mmext.utils import load_tool
+
+conv = load_tool('dataset_converters', 'medseg_covid')
 
 
 def save(path, data):

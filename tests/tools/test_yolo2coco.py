@@ -1,7 +1,6 @@
 """tools/dataset_converters/yolo2coco.py on boxes and polygons (values by hand), its errors on
 bad input, the road-asset dataset reading YOLO labels directly, and the synthetic YOLO sets."""
 import hashlib
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,16 +12,11 @@ import pytest
 import mmext  # noqa: F401
 from mmext.datasets import RoadAssetDataset, RoadAssetInsSegDataset
 from mmext.datasets.synthetic import generate
+from mmext.utils import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'yolo2coco', osp.join(ROOT, 'tools', 'dataset_converters', 'yolo2coco.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def yolo2coco():
+    return load_tool('dataset_converters', 'yolo2coco')
 
 
 def make_dataset(root, labels=None, names=('pavilion', 'pedestrian bridge')):
@@ -45,7 +39,7 @@ def make_dataset(root, labels=None, names=('pavilion', 'pedestrian bridge')):
 
 def test_boxes_and_polygons_by_hand(tmp_path):
     data_yaml = make_dataset(str(tmp_path))
-    out = load_tool().convert(data_yaml)
+    out = yolo2coco().convert(data_yaml)
     assert out == {'train': osp.join(str(tmp_path), 'annotations', 'instances_train.json')}
     coco = json.load(open(out['train']))
     images = {im['file_name']: im for im in coco['images']}
@@ -63,7 +57,7 @@ def test_boxes_and_polygons_by_hand(tmp_path):
     assert poly['segmentation'] == [[3, 3, 27, 3, 27, 15]]
     assert [c['name'] for c in coco['categories']] == ['pavilion', 'pedestrian bridge']
     # the command line writes the same file
-    assert load_tool().main([data_yaml, '--out-dir', str(tmp_path / 'cli')]) == 0
+    assert yolo2coco().main([data_yaml, '--out-dir', str(tmp_path / 'cli')]) == 0
     assert json.load(open(tmp_path / 'cli' / 'instances_train.json')) == coco
 
 
@@ -78,28 +72,28 @@ def test_boxes_and_polygons_by_hand(tmp_path):
 def test_bad_labels_name_file_line_and_field(tmp_path, text, match):
     data_yaml = make_dataset(str(tmp_path), labels={'a': text})
     with pytest.raises(ValueError, match=match):
-        load_tool().convert(data_yaml)
+        yolo2coco().convert(data_yaml)
 
 
 def test_missing_and_corrupt_files(tmp_path):
     data_yaml = make_dataset(str(tmp_path / 'x'), labels={'zzz': '0 0.5 0.5 0.1 0.1\n'})
     with pytest.raises(FileNotFoundError, match='zzz.txt has no image'):
-        load_tool().convert(data_yaml)
+        yolo2coco().convert(data_yaml)
     data_yaml = make_dataset(str(tmp_path / 'y'))
     with open(tmp_path / 'y' / 'images' / 'train' / 'b.png', 'wb') as f:
         f.write(b'not an image')
     with pytest.raises(ValueError, match='corrupt or unreadable image: .*b.png'):
-        load_tool().convert(data_yaml)
+        yolo2coco().convert(data_yaml)
     with pytest.raises(FileNotFoundError, match='data yaml not found'):
-        load_tool().convert(str(tmp_path / 'nothing.yaml'))
+        yolo2coco().convert(str(tmp_path / 'nothing.yaml'))
     data_yaml = make_dataset(str(tmp_path / 'z'))
     with pytest.raises(ValueError, match='a.txt:1: a box line .* in a segmentation set'):
-        load_tool().convert(data_yaml, task='segment')
+        yolo2coco().convert(data_yaml, task='segment')
 
 
 def test_dataset_reads_yolo_labels_like_the_json(tmp_path):
     data_yaml = make_dataset(str(tmp_path))
-    load_tool().convert(data_yaml)
+    yolo2coco().convert(data_yaml)
     common = dict(data_root=str(tmp_path), data_prefix=dict(img='images/train/'),
                   metainfo=dict(classes=('pavilion', 'pedestrian bridge')), pipeline=[])
     direct = RoadAssetDataset(ann_file='labels/train/', **common)

@@ -1,25 +1,14 @@
 """tools/model_converters/yolov8_to_mmext.py: Ultralytics YOLOv8(-seg) key names, written out
 from the Ultralytics module layout, map onto every mmext parameter and buffer."""
-import importlib.util
-import os.path as osp
-
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 import mmext  # noqa: F401
+from mmext.utils import load_tool
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BN = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'yolov8_to_mmext', osp.join(ROOT, 'tools', 'model_converters', 'yolov8_to_mmext.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def conv(prefix):  # Ultralytics Conv: conv (no bias) + bn
@@ -65,7 +54,7 @@ def test_every_key_maps_and_loads_strictly(seg, tmp_path):
         neck=dict(type='YOLOv8PAFPN', in_channels=[64, 128, 256], num_csp_blocks=1),
         bbox_head=head))
     ours = model.state_dict()
-    tool = load_tool()
+    tool = load_tool('model_converters', 'yolov8_to_mmext')
     keys = ultralytics_keys(blocks=(1, 2), neck_blocks=1, seg=seg)
     mapped = {k: tool.convert_key(k) for k in keys}
     assert mapped['model.22.dfl.conv.weight'] is None

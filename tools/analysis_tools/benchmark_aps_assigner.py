@@ -299,17 +299,18 @@ def bench_detectors(img_size, repeat: int, device: str = 'cpu') -> dict:
     FCOS (GIoU quality) and MMMC with RFA, randomly initialised (no weights are loaded)."""
     import os.path as osp
 
-    import mmext  # noqa: F401
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
+
+    from mmext.utils import PROJECT_ROOT
     register_all_modules(init_default_scope=False)
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     height, width = img_size
     inputs = torch.randn(1, 3, height, width, device=device)
     times = []
     for path in DETECTOR_CONFIGS:
-        model = MODELS.build(Config.fromfile(osp.join(root, path)).model).to(device).eval()
+        cfg = Config.fromfile(osp.join(PROJECT_ROOT, path))
+        model = MODELS.build(cfg.model).to(device).eval()
         with torch.no_grad():
             times.append(_median_time(lambda: model._forward(inputs), repeat, device=device))
         del model

@@ -20,13 +20,13 @@ upright. NIfTI files are gzip-compressed with a zero timestamp, so the same seed
 byte-identical files.
 """
 import gzip
-import importlib.util
 import os
 import os.path as osp
 from typing import Tuple
 
 import numpy as np
 
+from ...utils import load_tool
 from . import register_generator
 
 LUNG_CENTRES = ((-0.38, -0.02), (0.38, -0.02))
@@ -115,15 +115,8 @@ def save_nifti(path: str, data: np.ndarray, dtype, spacing=(0.7, 0.7, 5.0)) -> N
 
 def load_converter():
     """The module ``tools/dataset_converters/medseg_covid.py`` of this checkout."""
-    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    path = osp.join(root, 'tools', 'dataset_converters', 'medseg_covid.py')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'the MedSeg converter {path} is missing; convert=True needs an '
-                                'mmext checkout (pip install -e .)')
-    spec = importlib.util.spec_from_file_location('mmext_medseg_covid_converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('dataset_converters', 'medseg_covid',
+                     module_name='mmext_medseg_covid_converter')
 
 
 @register_generator('medseg')
