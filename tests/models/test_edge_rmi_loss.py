@@ -163,4 +163,9 @@ def test_edge_rmi_arguments():
         EdgeRMILoss(edge_from='canny')
     with pytest.raises(ValueError, match='odd'):
         EdgeRMILoss(edge_radius=4)
+    # the full-image term takes RMILoss's own checks
+    with pytest.raises(ValueError, match='pool_size'):
+        EdgeRMILoss(pool_size=3, pool_stride=2)
+    with pytest.raises(ValueError, match='global_radius'):
+        EdgeRMILoss(global_radius=11)
     assert EdgeRMILoss().loss_name == 'loss_edge_rmi'

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .rmi_loss import (POOL_WAYS, posterior_half_log_det, prepare_rmi_inputs,
+from .rmi_loss import (check_rmi_options, posterior_half_log_det, prepare_rmi_inputs,
                        rmi_per_image_class)
 
 
@@ -181,10 +181,8 @@ class EdgeRMILoss(nn.Module):
         if edge_radius % 2 != 1 or edge_kernel % 2 != 1:
             raise ValueError(f'edge_radius ({edge_radius}) and edge_kernel ({edge_kernel}) must '
                              'be odd')
-        if pool_way not in POOL_WAYS:
-            raise ValueError(f'pool_way must be one of {POOL_WAYS}, got {pool_way!r}')
-        if activation not in ('sigmoid', 'softmax'):
-            raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
+        check_rmi_options(global_radius, pool_way, pool_size, pool_stride, activation,
+                          radius_name='global_radius')
         self.global_radius = global_radius
         self.edge_radius = edge_radius
         self.edge_kernel = edge_kernel

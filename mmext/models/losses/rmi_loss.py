@@ -182,6 +182,21 @@ def rmi_per_image_class(labels: Tensor, probs: Tensor, radius: int = 3, pool_way
                                   eps)
 
 
+def check_rmi_options(radius: int, pool_way: str, pool_size: int, pool_stride: int,
+                      activation: str, radius_name: str = 'radius') -> None:
+    """Raise ``ValueError`` naming the option when an RMI setting is out of the reference's
+    range (shared by :class:`RMILoss` and the full-image term of ``EdgeRMILoss``)."""
+    if not 1 <= radius <= 10:
+        raise ValueError(f'{radius_name} must be in [1, 10] (reference), got {radius}')
+    if pool_way not in POOL_WAYS:
+        raise ValueError(f'pool_way must be one of {POOL_WAYS}, got {pool_way!r}')
+    if pool_way in ('max', 'avg') and pool_size != pool_stride:
+        raise ValueError(f'pool_size ({pool_size}) must equal pool_stride ({pool_stride}), '
+                         'as in the reference')
+    if activation not in ('sigmoid', 'softmax'):
+        raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
+
+
 def prepare_rmi_inputs(cls_score: Tensor, label: Tensor, ignore_index: int, activation: str,
                        clip_min: float) -> Tuple[Tensor, Tensor, Tensor]:
     """One-hot labels, masked probabilities and the valid-pixel mask, as the reference builds them.
@@ -261,15 +276,7 @@ class RMILoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_rmi'):
         super().__init__()
-        if not 1 <= radius <= 10:
-            raise ValueError(f'radius must be in [1, 10] (reference), got {radius}')
-        if pool_way not in POOL_WAYS:
-            raise ValueError(f'pool_way must be one of {POOL_WAYS}, got {pool_way!r}')
-        if pool_way in ('max', 'avg') and pool_size != pool_stride:
-            raise ValueError(f'pool_size ({pool_size}) must equal pool_stride ({pool_stride}), '
-                             'as in the reference')
-        if activation not in ('sigmoid', 'softmax'):
-            raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
+        check_rmi_options(radius, pool_way, pool_size, pool_stride, activation)
         if lambda_way not in (0, 1):
             raise ValueError(f'lambda_way must be 0 or 1, got {lambda_way}')
         self.radius = radius
