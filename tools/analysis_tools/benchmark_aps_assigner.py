@@ -362,19 +362,23 @@ def main(argv: Optional[List[str]] = None) -> None:
     print(f'  speed-up                          {res["t_sklearn"] / res["t_torch"]:9.1f}x')
     print(f'  identical labels                  {res["same"] * 100:9.2f} %')
     if not args.skip_head:
-        res = bench_heads(args.head_img_size, args.head_repeat, args.device)
-        print(f'Head inference, FPN features of a {args.head_img_size[0]}x'
-              f'{args.head_img_size[1]} image, batch 1:')
-        print(f'  FCOSHead                          {res["t_fcos"] * 1e3:9.1f} ms')
-        print(f'  RFAFCOSHead (DCNv2 at conv 1)     {res["t_rfa"] * 1e3:9.1f} ms')
-        print(f'  latency ratio RFA / FCOS          {res["t_rfa"] / res["t_fcos"]:9.3f}')
+        _print_latency(f'Head inference, FPN features of a {args.head_img_size[0]}x'
+                       f'{args.head_img_size[1]} image, batch 1:',
+                       ('FCOSHead', 'RFAFCOSHead (DCNv2 at conv 1)'),
+                       bench_heads(args.head_img_size, args.head_repeat, args.device))
     if args.detector:
-        res = bench_detectors(args.detector_img_size, args.head_repeat, args.device)
-        print(f'Network forward (R-50 FPN + head), a {args.detector_img_size[0]}x'
-              f'{args.detector_img_size[1]} image, batch 1:')
-        print(f'  FCOS (GIoU quality)               {res["t_fcos"] * 1e3:9.1f} ms')
-        print(f'  MMMC with RFA                     {res["t_rfa"] * 1e3:9.1f} ms')
-        print(f'  latency ratio RFA / FCOS          {res["t_rfa"] / res["t_fcos"]:9.3f}')
+        _print_latency(f'Network forward (R-50 FPN + head), a {args.detector_img_size[0]}x'
+                       f'{args.detector_img_size[1]} image, batch 1:',
+                       ('FCOS (GIoU quality)', 'MMMC with RFA'),
+                       bench_detectors(args.detector_img_size, args.head_repeat, args.device))
+
+
+def _print_latency(title: str, names, res: dict) -> None:
+    """The FCOS and RFA times of ``res`` (``t_fcos``, ``t_rfa``) and their ratio."""
+    print(title)
+    print(f'  {names[0]:<34}{res["t_fcos"] * 1e3:9.1f} ms')
+    print(f'  {names[1]:<34}{res["t_rfa"] * 1e3:9.1f} ms')
+    print(f'  {"latency ratio RFA / FCOS":<34}{res["t_rfa"] / res["t_fcos"]:9.3f}')
 
 
 if __name__ == '__main__':
