@@ -1,4 +1,5 @@
 """YOLOv8-style instance segmentation head: prototype masks and per-detection coefficients."""
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -21,6 +22,23 @@ def box_crop_mask(boxes: Tensor, height: int, width: int) -> Tensor:
     ys = torch.arange(height, device=boxes.device, dtype=boxes.dtype)[None, :, None]
     x1, y1, x2, y2 = (boxes[:, i, None, None] for i in range(4))
     return (xs >= x1) & (xs < x2) & (ys >= y1) & (ys < y2)
+
+
+def unpadded_shape(img_meta: dict) -> Tuple[int, int]:
+    """(h, w) of the image inside the network input, without the letterbox padding.
+
+    mmcv's ``Pad`` (and mmdet's) overwrites ``img_shape`` with the padded size, so the resized
+    image's extent is recovered from ``ori_shape`` x ``scale_factor`` (``scale_factor`` is
+    (w_scale, h_scale)); without a scale factor ``img_shape`` is taken as it is. The image sits
+    at the top-left corner of the input, as mmcv pads bottom and right.
+    """
+    img_h, img_w = img_meta['img_shape'][:2]
+    scale = img_meta.get('scale_factor')
+    if scale is None or 'ori_shape' not in img_meta:
+        return int(img_h), int(img_w)
+    ori_h, ori_w = img_meta['ori_shape'][:2]
+    return (min(int(img_h), int(round(ori_h * float(scale[1])))),
+            min(int(img_w), int(round(ori_w * float(scale[0])))))
 
 
 @MODELS.register_module()
@@ -171,21 +189,40 @@ class YOLOv8InsHead(YOLOv8Head):
             results_list.append(results)
         return results_list
 
+    def predict_single(self, scores: Tensor, boxes: Tensor, img_meta: dict, cfg: ConfigDict,
+                       rescale: bool = False, with_nms: bool = True,
+                       **extras: Tensor) -> InstanceData:
+        """:meth:`YOLOv8Head.predict_single` with the boxes clipped to the image inside the
+        letterbox (:func:`unpadded_shape`), not to the padded canvas, so that after ``rescale``
+        they lie inside the original image."""
+        meta = dict(img_meta, img_shape=unpadded_shape(img_meta))
+        return super().predict_single(scores, boxes, meta, cfg, rescale, with_nms, **extras)
+
     def masks_from_coeffs(self, coeffs: Tensor, proto: Tensor, bboxes: Tensor, img_meta: dict,
                           cfg: ConfigDict, rescale: bool) -> Tensor:
         """(n, K) coefficients and (K, Hm, Wm) prototypes -> (n, H, W) bool masks cropped to the
-        (n, 4) boxes, which are in the output frame (original image if ``rescale``)."""
+        (n, 4) boxes, which are in the output frame.
+
+        The output frame is the original image (``ori_shape``) if ``rescale``, else the network
+        input (``img_shape``). With ``rescale`` the prototype canvas (input size / s_p, s_p the
+        prototype stride) is upsampled by s_p / scale_factor in one bilinear step and cropped
+        to ``ori_shape`` (as mmdet's RTMDet-Ins): the letterbox padding falls outside the crop
+        instead of being stretched onto the image.
+        """
         img_h, img_w = img_meta['img_shape'][:2]
         out_h, out_w = img_meta['ori_shape'][:2] if rescale else (img_h, img_w)
         if coeffs.size(0) == 0:
             return torch.zeros((0, out_h, out_w), dtype=torch.bool, device=proto.device)
         hm, wm = proto.shape[-2:]
         stride = self.strides[0] / 2
+        scale_w, scale_h = (1.0, 1.0)
+        if rescale and img_meta.get('scale_factor') is not None:
+            scale_w, scale_h = (float(v) for v in img_meta['scale_factor'][:2])
         probs = (coeffs @ proto.reshape(self.num_protos, -1)).sigmoid().reshape(1, -1, hm, wm)
-        probs = F.interpolate(probs, size=(int(hm * stride), int(wm * stride)), mode='bilinear',
-                              align_corners=False)[..., :img_h, :img_w]
-        if (out_h, out_w) != (img_h, img_w):
-            probs = F.interpolate(probs, size=(out_h, out_w), mode='bilinear',
-                                  align_corners=False)
+        size = (math.ceil(hm * stride / scale_h), math.ceil(wm * stride / scale_w))
+        probs = F.interpolate(probs, size=size, mode='bilinear', align_corners=False)
+        probs = probs[..., :out_h, :out_w]
+        if probs.shape[-2:] != (out_h, out_w):  # the canvas is smaller than the output frame
+            probs = F.pad(probs, (0, out_w - probs.size(-1), 0, out_h - probs.size(-2)))
         masks = probs[0] > cfg.get('mask_thr_binary', 0.5)
         return masks & box_crop_mask(bboxes, out_h, out_w)
