@@ -1,4 +1,5 @@
-"""tools/dataset_converters/yolo2coco.py on boxes and polygons (values by hand), its errors on
+"""The YOLO -> COCO conversion (mmext.datasets.converters, and its command line
+tools/dataset_converters/yolo2coco.py) on boxes and polygons (values by hand), its errors on
 bad input, the road-asset dataset reading YOLO labels directly, and the synthetic YOLO sets."""
 import hashlib
 import json
@@ -7,16 +8,26 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import runpy
+import sys
+
 import pytest
 
 import mmext  # noqa: F401
 from mmext.datasets import RoadAssetDataset, RoadAssetInsSegDataset
+from mmext.datasets.converters import convert_yolo_dataset
 from mmext.datasets.synthetic import generate
-from mmext.utils import load_tool
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'dataset_converters', 'yolo2coco.py')
 
 
-def yolo2coco():
-    return load_tool('dataset_converters', 'yolo2coco')
+def run_tool(monkeypatch, *args):
+    """The command line, run as ``python tools/dataset_converters/yolo2coco.py ARGS``."""
+    monkeypatch.setattr(sys, 'argv', [TOOL, *args])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(TOOL, run_name='__main__')
+    return exit_info.value.code
 
 
 def make_dataset(root, labels=None, names=('pavilion', 'pedestrian bridge')):
@@ -37,9 +48,9 @@ def make_dataset(root, labels=None, names=('pavilion', 'pedestrian bridge')):
     return osp.join(root, 'data.yaml')
 
 
-def test_boxes_and_polygons_by_hand(tmp_path):
+def test_boxes_and_polygons_by_hand(tmp_path, monkeypatch):
     data_yaml = make_dataset(str(tmp_path))
-    out = yolo2coco().convert(data_yaml)
+    out = convert_yolo_dataset(data_yaml)
     assert out == {'train': osp.join(str(tmp_path), 'annotations', 'instances_train.json')}
     coco = json.load(open(out['train']))
     images = {im['file_name']: im for im in coco['images']}
@@ -57,7 +68,7 @@ def test_boxes_and_polygons_by_hand(tmp_path):
     assert poly['segmentation'] == [[3, 3, 27, 3, 27, 15]]
     assert [c['name'] for c in coco['categories']] == ['pavilion', 'pedestrian bridge']
     # the command line writes the same file
-    assert yolo2coco().main([data_yaml, '--out-dir', str(tmp_path / 'cli')]) == 0
+    assert run_tool(monkeypatch, data_yaml, '--out-dir', str(tmp_path / 'cli')) == 0
     assert json.load(open(tmp_path / 'cli' / 'instances_train.json')) == coco
 
 
@@ -72,28 +83,28 @@ def test_boxes_and_polygons_by_hand(tmp_path):
 def test_bad_labels_name_file_line_and_field(tmp_path, text, match):
     data_yaml = make_dataset(str(tmp_path), labels={'a': text})
     with pytest.raises(ValueError, match=match):
-        yolo2coco().convert(data_yaml)
+        convert_yolo_dataset(data_yaml)
 
 
 def test_missing_and_corrupt_files(tmp_path):
     data_yaml = make_dataset(str(tmp_path / 'x'), labels={'zzz': '0 0.5 0.5 0.1 0.1\n'})
     with pytest.raises(FileNotFoundError, match='zzz.txt has no image'):
-        yolo2coco().convert(data_yaml)
+        convert_yolo_dataset(data_yaml)
     data_yaml = make_dataset(str(tmp_path / 'y'))
     with open(tmp_path / 'y' / 'images' / 'train' / 'b.png', 'wb') as f:
         f.write(b'not an image')
     with pytest.raises(ValueError, match='corrupt or unreadable image: .*b.png'):
-        yolo2coco().convert(data_yaml)
+        convert_yolo_dataset(data_yaml)
     with pytest.raises(FileNotFoundError, match='data yaml not found'):
-        yolo2coco().convert(str(tmp_path / 'nothing.yaml'))
+        convert_yolo_dataset(str(tmp_path / 'nothing.yaml'))
     data_yaml = make_dataset(str(tmp_path / 'z'))
     with pytest.raises(ValueError, match='a.txt:1: a box line .* in a segmentation set'):
-        yolo2coco().convert(data_yaml, task='segment')
+        convert_yolo_dataset(data_yaml, task='segment')
 
 
 def test_dataset_reads_yolo_labels_like_the_json(tmp_path):
     data_yaml = make_dataset(str(tmp_path))
-    yolo2coco().convert(data_yaml)
+    convert_yolo_dataset(data_yaml)
     common = dict(data_root=str(tmp_path), data_prefix=dict(img='images/train/'),
                   metainfo=dict(classes=('pavilion', 'pedestrian bridge')), pipeline=[])
     direct = RoadAssetDataset(ann_file='labels/train/', **common)

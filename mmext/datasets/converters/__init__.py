@@ -1,2 +1,3 @@
 """mmext.datasets.converters: reusable dataset-conversion logic (the tools/dataset_converters/
 scripts are argument parsing over these functions)."""
+from .yolo2coco import convert_yolo_dataset  # noqa: F401
