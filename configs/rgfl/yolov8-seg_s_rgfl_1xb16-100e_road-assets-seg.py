@@ -7,8 +7,6 @@ _base_ = './yolov8_s_rgfl_1xb16-100e_road-assets.py'
 dataset_type = 'RoadAssetInsSegDataset'
 data_root = 'data/road_assets_seg/'
 img_scale = (640, 640)
-max_epochs = 100
-close_mosaic_epochs = 10
 num_classes = 5
 backend_args = None
 # mosaic / affine outputs have no single scale factor
@@ -72,6 +70,8 @@ default_hooks = dict(checkpoint=dict(save_best='prf1/segm_mAP50-95'))
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0001, gamma=2000,
          update_buffers=True, strict_load=False, priority=49),
-    dict(type='PipelineSwitchHook', switch_epoch=max_epochs - close_mosaic_epochs,
-         switch_pipeline=train_pipeline_stage2)
+    dict(type='YOLOv8CloseMosaicHook', close_mosaic_epochs=10,
+         switch_pipeline=train_pipeline_stage2, val_interval=1),
+    dict(type='ImgScaleHook'),
+    dict(type='ClassNamesCheckHook')
 ]

@@ -4,6 +4,11 @@
 # boxes, YOLOv8's task-aligned assignment and training recipe (mosaic, random affine, HSV,
 # flip, close-mosaic for the last 10 epochs, AdamW with Ultralytics' automatic lr, nominal batch
 # 64, EMA of weights). Sizes n/m/l/x and the BCE baseline inherit from this file.
+# Each setting is defined once and what follows from it is derived when the run starts, so an
+# override carries everything: train_cfg.max_epochs sets the lr schedule's end (mmengine's
+# default end) and the close-mosaic epoch (YOLOv8CloseMosaicHook, the last 10 epochs);
+# img_scale sets every pipeline (ImgScaleHook); the dataset's classes come from its data.yaml
+# and ClassNamesCheckHook stops the run when they disagree with model.bbox_head.num_classes.
 _base_ = ['../_base_/mmdet_runtime.py']
 
 # ----------------------------------------------------------------------------- data
@@ -12,9 +17,7 @@ _base_ = ['../_base_/mmdet_runtime.py']
 # ann_file='labels/train/' to read the YOLO labels directly.
 dataset_type = 'RoadAssetDataset'
 data_root = 'data/road_assets/'
-img_scale = (640, 640)  # (w, h)
-max_epochs = 100
-close_mosaic_epochs = 10
+img_scale = (640, 640)  # (w, h); ImgScaleHook applies it to every pipeline at run time
 num_classes = 7
 backend_args = None
 # mosaic / affine outputs have no single scale factor
@@ -30,7 +33,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs', meta_keys=train_meta_keys)
 ]
-# close-mosaic stage (the last `close_mosaic_epochs`): letterbox + affine, no mosaic
+# close-mosaic stage (YOLOv8CloseMosaicHook, the last 10 epochs): letterbox + affine, no mosaic
 train_pipeline_stage2 = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -130,12 +133,12 @@ param_scheduler = [
     # 3 warm-up epochs, per iteration
     dict(type='LinearLR', start_factor=0.001, by_epoch=True, begin=0, end=3,
          convert_to_iter_based=True),
-    # linear decay to lrf = 0.01 over the run, per epoch
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.01, by_epoch=True, begin=0,
-         end=max_epochs)
+    # linear decay to lrf = 0.01 over the run, per epoch; no `end`: mmengine ends it at
+    # train_cfg.max_epochs
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.01, by_epoch=True, begin=0)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10,
-                 dynamic_intervals=[(max_epochs - close_mosaic_epochs, 1)])
+# validation every 10 epochs, every epoch once mosaic is closed (YOLOv8CloseMosaicHook)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -145,7 +148,9 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0001, gamma=2000,
          update_buffers=True, strict_load=False, priority=49),
-    dict(type='PipelineSwitchHook', switch_epoch=max_epochs - close_mosaic_epochs,
-         switch_pipeline=train_pipeline_stage2)
+    dict(type='YOLOv8CloseMosaicHook', close_mosaic_epochs=10,
+         switch_pipeline=train_pipeline_stage2, val_interval=1),
+    dict(type='ImgScaleHook'),
+    dict(type='ClassNamesCheckHook')
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=64)

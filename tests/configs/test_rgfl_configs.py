@@ -52,7 +52,7 @@ def test_config_loads_with_real_paths(path):
                               'RandomFlip']
         hooks = {h['type']: h for h in cfg.custom_hooks}
         assert hooks['EMAHook']['ema_type'] == 'ExpMomentumEMA'
-        assert hooks['PipelineSwitchHook']['switch_epoch'] == cfg.train_cfg.max_epochs - 10
+        assert hooks['YOLOv8CloseMosaicHook']['close_mosaic_epochs'] == 10  # of max_epochs
         assert cfg.optim_wrapper.optimizer.type == 'AdamW'
         assert cfg.optim_wrapper.optimizer.lr == round(0.002 * 5 / (4 + (5 if seg else 7)), 6)
         assert cfg.optim_wrapper.accumulative_counts == 4  # nominal batch 64

@@ -6,8 +6,6 @@ _base_ = '../yolov8-seg_n_rgfl_1xb16-100e_road-assets-seg.py'
 
 data_root = 'data/synthetic/yolo_seg/'
 img_scale = (192, 192)
-max_epochs = 20
-close_mosaic_epochs = 16
 
 # mosaic / affine outputs have no single scale factor
 train_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction')
@@ -61,16 +59,19 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=0.006), accumulative_counts=1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=True, begin=0,
-         end=max_epochs)
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=True, begin=0)
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs, dynamic_intervals=None)
+# validation and the checkpoint at the end of training (both follow train_cfg.max_epochs)
+train_cfg = dict(max_epochs=20, val_interval=1000)
 default_hooks = dict(
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None),
+    checkpoint=dict(interval=1000, max_keep_ckpts=1, save_best=None),
     logger=dict(interval=5))
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.01, gamma=20,
          update_buffers=True, strict_load=False, priority=49),
-    dict(type='PipelineSwitchHook', switch_epoch=max_epochs - close_mosaic_epochs,
-         switch_pipeline=train_pipeline_stage2)
+    # mosaic closed for the last 16 epochs (the first 4 of 20 keep it), from train_cfg.max_epochs
+    dict(type='YOLOv8CloseMosaicHook', close_mosaic_epochs=16,
+         switch_pipeline=train_pipeline_stage2, val_interval=None),
+    dict(type='ImgScaleHook'),
+    dict(type='ClassNamesCheckHook')
 ]
