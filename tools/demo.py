@@ -1,11 +1,15 @@
 """The demo behind ``make demo``: every method end to end on the synthetic sets.
 
     python tools/demo.py [--only baselines dcfl ...] [--list] [--work-dir work_dirs/demo]
+                         [--seed 0 | --seeds 0 1 2]
 
 For each entry of ``configs/demo/*.py`` (baselines first) it generates the entry's synthetic data
 under ``data/synthetic/<format>`` when missing, trains the config with ``tools/train.py``, tests
 the last checkpoint with ``tools/test.py --show-dir`` (prediction images) and prints a summary of
 method, dataset, metric, value and wall time, also written to ``<work-dir>/summary.md``.
+Every run is seeded: ``randomness.seed`` is ``--seed`` (default 0) for every entry. With
+``--seeds`` each entry runs once per seed (into ``<work-dir>/<config>_seed<S>``) and the summary
+gives the minimum, median and maximum over the seeds.
 """
 import argparse
 import glob
@@ -48,10 +52,10 @@ def ensure_data(fmt, options):
         generate(fmt, out, **(options or {}))
 
 
-def run_entry(entry, work_root):
+def run_entry(entry, work_root, seed=0, suffix=''):
     name = osp.splitext(osp.basename(entry['config']))[0]
-    work_dir = osp.join(work_root, name)
-    options = list(entry.get('cfg_options', []))
+    work_dir = osp.join(work_root, name + suffix)
+    options = list(entry.get('cfg_options', [])) + [f'randomness.seed={seed}']
     opt_args = ['--cfg-options'] + options if options else []
     py = sys.executable
     start = time.time()
@@ -75,6 +79,28 @@ def run_entry(entry, work_root):
                 work_dir=work_dir)
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def seeds_table(rows, seeds):
+    """One line per entry: min / median / max of the metric over the seeds, mean wall time."""
+    lines = [f'| method | dataset | metric | min | median | max | seeds | wall time (mean) |',
+             '|---|---|---|---|---|---|---|---|']
+    for entry, results in rows:
+        values = [r['value'] for r in results if r['status'] == 'ok']
+        failed = [f'seed {s}: {r["status"]}' for s, r in zip(seeds, results) if r['status'] != 'ok']
+        cells = ([f'{min(values):.4f}', f'{median(values):.4f}', f'{max(values):.4f}']
+                 if values else ['-', '-', '-'])
+        seconds = sum(r['seconds'] for r in results) / len(results)
+        seed_text = ', '.join(map(str, seeds)) + ('; ' + '; '.join(failed) if failed else '')
+        lines.append(f'| {entry["method"]} | {entry["dataset"]} | {entry["metric"]} | '
+                     + ' | '.join(cells) + f' | {seed_text} | {seconds:.0f} s |')
+    return '\n'.join(lines)
+
+
 def summary_table(rows):
     lines = ['| method | dataset | metric | value | wall time | work dir |',
              '|---|---|---|---|---|---|']
@@ -85,13 +111,34 @@ def summary_table(rows):
     return '\n'.join(lines)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--only', nargs='+', help='demo groups to run (file names in configs/demo)')
     parser.add_argument('--list', action='store_true', help='list the entries and exit')
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
-    args = parser.parse_args(argv)
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument('--seed', type=int, default=0, help='randomness.seed of every entry')
+    seeds.add_argument('--seeds', type=int, nargs='+',
+                       help='run every entry once per seed; the summary gives min/median/max')
+    return parser
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.seeds and len(set(args.seeds)) != len(args.seeds):
+        build_parser().error(f'--seeds: each seed once, got {args.seeds}')
+    if args.only:  # the groups are the file names in configs/demo
+        known = {osp.splitext(osp.basename(p))[0]
+                 for p in glob.glob(osp.join(ROOT, 'configs', 'demo', '*.py'))}
+        unknown = sorted(set(args.only) - known)
+        if unknown:
+            build_parser().error(f'--only: no demo group {unknown}; known: {sorted(known)}')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     os.chdir(ROOT)
     entries = load_entries(args.only)
     if args.list:
@@ -100,18 +147,27 @@ def main(argv=None):
         return 0
     total = time.time()
     rows = []
-    for entry in entries:
-        ensure_data(entry['data'], entry.get('data_options'))
-        rows.append((entry, run_entry(entry, args.work_dir)))
-    text = summary_table(rows)
+    if args.seeds:
+        for entry in entries:
+            ensure_data(entry['data'], entry.get('data_options'))
+            rows.append((entry, [run_entry(entry, args.work_dir, seed, f'_seed{seed}')
+                                 for seed in args.seeds]))
+        text = seeds_table(rows, args.seeds)
+        ok = all(r['status'] == 'ok' for _, results in rows for r in results)
+    else:
+        for entry in entries:
+            ensure_data(entry['data'], entry.get('data_options'))
+            rows.append((entry, run_entry(entry, args.work_dir, args.seed)))
+        text = summary_table(rows) + f'\n\nEvery entry ran with randomness.seed={args.seed}.'
+        ok = all(res['status'] == 'ok' for _, res in rows)
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
         f.write(text + '\n')
     print('\n' + text)
-    print(f'\n[demo] {len(rows)} runs in {time.time() - total:.0f} s; prediction images in '
+    print(f'\n[demo] {len(rows)} entries in {time.time() - total:.0f} s; prediction images in '
           f'{args.work_dir}/<config>/<timestamp>/predictions (mmseg: .../predictions/vis_data); '
           f'summary in {args.work_dir}/summary.md')
-    return 0 if all(res['status'] == 'ok' for _, res in rows) else 1
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 import mmext  # noqa: F401
-from mmext.utils import load_tool
+from mmext.apis import tables as run_table
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,6 @@ CFG = 'configs/cogseg/{}_2xb4-250e_medseg-covid19-{}.py'
 ROWS = ['cogseg_unet-s5-d16', 'cogseg-sr-4l1-ce_unet-s5-d16', 'cogseg-sr-1l1-ce_unet-s5-d16',
         'cogseg-rmi_unet-s5-d16', 'unet-s5-d16_up2', 'unetpp-s5-b32_up2',
         'attention-unet-s5-d16_up2', 'fcn_r50-d8', 'deeplabv3_r101-d8', 'fcn_hr18']
-run_table = load_tool('run_table')
 
 
 def flat(d, prefix=''):

@@ -13,7 +13,7 @@ import pytest
 from mmengine.config import Config, DictAction
 
 import mmext  # noqa: F401
-from mmext.utils import load_tool
+from mmext.apis import tables
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DCFL = 'configs/dcfl/'
@@ -56,7 +56,7 @@ def parent_of(path):
 
 
 def load_table(path):
-    return load_tool('run_table').load_table(path)
+    return tables.load_table(path)
 
 
 @pytest.mark.parametrize('path', configs())

@@ -126,7 +126,7 @@ def test_models_build_with_expected_sizes():
 
 
 def test_tables_point_at_configs_with_paper_numbers():
-    run_table = load_tool('run_table')
+    from mmext.apis import tables as run_table
     tables = {osp.basename(p): run_table.load_table(p)
               for p in sorted(glob.glob(osp.join(CFG, 'tables', '*.py')))}
     assert len(tables) == 4

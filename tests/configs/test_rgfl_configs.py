@@ -11,8 +11,8 @@ import pytest
 from mmengine.config import Config, DictAction
 
 import mmext  # noqa: F401
+from mmext.apis import tables
 from mmext.testing import run_config, synthetic_root
-from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RGFL = 'configs/rgfl/'
@@ -31,7 +31,7 @@ def model_configs():
 
 
 def load_table(path):
-    return load_tool('run_table').load_table(path)
+    return tables.load_table(path)
 
 
 @pytest.mark.parametrize('path', model_configs())

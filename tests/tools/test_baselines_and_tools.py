@@ -68,14 +68,14 @@ def test_run_table_dry_run_and_collect(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count('tools/train.py') == 3 and proc.stdout.count('tools/test.py') == 3
-    assert 'train_cfg.max_epochs=1' in proc.stdout
+    assert proc.stdout.count('train_cfg.max_epochs=1 randomness.seed=0') == 6
     # collect-only reads test_metrics.json from the rows' work dirs
     work = tmp_path / 'synthetic' / 'fcos_r18_fpn_gn-head_synthetic-coco'
     work.mkdir(parents=True)
     (work / 'test_metrics.json').write_text(json.dumps({'metrics': {'coco/bbox_mAP': 0.4321}}))
     proc = subprocess.run([sys.executable, 'tools/run_table.py', table, '--collect-only',
-                           '--synthetic', '--work-dir-root', str(tmp_path)],
+                           '--synthetic', '--no-complexity', '--work-dir-root', str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert '| FCOS R18 (mmdet) | - | - | - | 43.21 |' in proc.stdout
+    assert '| FCOS R18 (mmdet) | - | - | - | 43.21 | - | - | - |  |' in proc.stdout
     assert (tmp_path / 'synthetic' / 'tables' / 'baselines_synthetic.md').exists()

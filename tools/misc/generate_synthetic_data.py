@@ -22,8 +22,8 @@ def _parse_value(text):
         return text
 
 
-def main(argv=None):
-    from mmext.datasets.synthetic import GENERATORS, generate
+def build_parser():
+    from mmext.datasets.synthetic import GENERATORS
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('format', nargs='?', help=f'one of {sorted(GENERATORS)}')
@@ -32,7 +32,35 @@ def main(argv=None):
     parser.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE',
                         help='generator options, e.g. num_train=48')
     parser.add_argument('--list', action='store_true', help='list the formats and their options')
+    return parser
+
+
+def parse_args(argv=None):
+    """The arguments, checked: a known format and KEY=VALUE options (``options``: a dict)."""
+    from mmext.datasets.synthetic import GENERATORS
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.format and args.format not in GENERATORS:
+        parser.error(f'unknown format {args.format!r}; known: {sorted(GENERATORS)}')
+    args.options = {}
+    for item in args.set:
+        if '=' not in item:
+            parser.error(f'--set expects KEY=VALUE, got {item!r}')
+        key, value = item.split('=', 1)
+        args.options[key] = _parse_value(value)
+    params = inspect.signature(GENERATORS[args.format]).parameters if args.format else {}
+    if params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        known = set(params) - {'out_dir', 'seed'}
+        unknown = sorted(set(args.options) - known)
+        if unknown:
+            parser.error(f'--set: {args.format} has no option(s) {unknown}; it has '
+                         f'{sorted(known)}')
+    return args
+
+
+def main(argv=None):
+    from mmext.datasets.synthetic import GENERATORS, generate
+    args = parse_args(argv)
     if args.list or not args.format:
         for name, fn in sorted(GENERATORS.items()):
             params = [p for p in inspect.signature(fn).parameters.values()
@@ -40,14 +68,7 @@ def main(argv=None):
             opts = ', '.join(f'{p.name}={p.default!r}' for p in params)
             print(f'{name:12s} {opts}')
         return 0
-    if args.format not in GENERATORS:
-        parser.error(f'unknown format {args.format!r}; known: {sorted(GENERATORS)}')
-    options = {}
-    for item in args.set:
-        if '=' not in item:
-            parser.error(f'--set expects KEY=VALUE, got {item!r}')
-        key, value = item.split('=', 1)
-        options[key] = _parse_value(value)
+    options = args.options
     out_dir = args.out_dir or osp.join('data', 'synthetic', args.format)
     generate(args.format, out_dir, seed=args.seed, **options)
     print(f'wrote synthetic {args.format} (seed {args.seed}) to {out_dir}')
