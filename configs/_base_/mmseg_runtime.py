@@ -1,3 +1,6 @@
 # mmseg's default runtime plus mmext's registration (every mmext config imports mmext).
 _base_ = 'mmseg::_base_/default_runtime.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+# seeded: every run (demo, table row, plain train.py) draws the same numbers; override with
+# --cfg-options randomness.seed=S (tools/run_table.py --seed, tools/demo.py --seed)
+randomness = dict(seed=0)

@@ -3,7 +3,6 @@ import filecmp
 import os
 import os.path as osp
 import re
-import sys
 
 import cv2
 import numpy as np
@@ -11,13 +10,12 @@ import pytest
 from shapely.geometry import Polygon, box
 
 import mmext  # noqa: F401
+from mmext.datasets.converters import dota_split
 from mmext.datasets.synthetic import generate
+from mmext.testing.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REAL = os.environ.get('MMEXT_REAL_SAMPLES', osp.join(ROOT, 'tests', 'data', 'real_samples'))
-# the tool is a script; import it by name so that its worker processes can unpickle the task
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-import dota_split  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -170,8 +168,9 @@ def test_multi_scale_and_workers_give_identical_files(raw_dota, tmp_path):
 def test_real_sample_patch(tmp_path):
     """The real DOTA file (a 170 px thumbnail labelled in a 1024 px frame): one padded patch."""
     out = str(tmp_path / 'real')
-    dota_split.main(['--img-dirs', osp.join(REAL, 'dota', 'images'), '--ann-dirs',
-                     osp.join(REAL, 'dota', 'labelTxt'), '--save-dir', out, '--nproc', '1'])
+    tool = load_tool('dataset_converters', 'dota_split')  # the command line, as users run it
+    tool.main(['--img-dirs', osp.join(REAL, 'dota', 'images'), '--ann-dirs',
+               osp.join(REAL, 'dota', 'labelTxt'), '--save-dir', out, '--nproc', '1'])
     assert os.listdir(osp.join(out, 'images')) == ['P2805__1024__0___0__1024__0___0.png']
     patch = cv2.imread(osp.join(out, 'images', 'P2805__1024__0___0__1024__0___0.png'))
     src = cv2.imread(osp.join(REAL, 'dota', 'images', 'P2805__1024__0___0.png'))
