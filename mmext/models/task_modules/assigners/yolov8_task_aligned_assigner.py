@@ -86,6 +86,19 @@ class YOLOv8TaskAlignedAssigner(BaseAssigner):
         self.iou_mode = iou_mode
         self.eps = eps
 
+    @staticmethod
+    def _check_finite(pred_instances: InstanceData, gt_instances: InstanceData) -> None:
+        fields = (('gt_instances.bboxes', get_box_tensor(gt_instances.bboxes)),
+                  ('pred_instances.priors', pred_instances.priors),
+                  ('pred_instances.bboxes', get_box_tensor(pred_instances.bboxes)),
+                  ('pred_instances.scores', pred_instances.scores))
+        for name, value in fields:
+            if value.numel() and not bool(torch.isfinite(value).all()):
+                bad = (~torch.isfinite(value)).nonzero()[0].tolist()
+                raise ValueError(f'YOLOv8TaskAlignedAssigner: {name} holds a NaN or inf value '
+                                 f'(first at index {bad}); box coordinates and scores must be '
+                                 'finite')
+
     def assign(self,
                pred_instances: InstanceData,
                gt_instances: InstanceData,
@@ -99,7 +112,13 @@ class YOLOv8TaskAlignedAssigner(BaseAssigner):
                 ``bboxes`` (N, 4) decoded predictions, xyxy; ``scores`` (N, C) probabilities.
             gt_instances (InstanceData): ``bboxes`` (G, 4) xyxy and ``labels`` (G,).
             gt_instances_ignore: Unused (YOLOv8 has no ignore regions).
+
+        Raises:
+            ValueError: a NaN or inf in ``gt_instances.bboxes``, ``pred_instances.priors``,
+                ``pred_instances.bboxes`` or ``pred_instances.scores`` (named, with the index
+                of the first).
         """
+        self._check_finite(pred_instances, gt_instances)
         points = pred_instances.priors[:, :2]
         pred_bboxes = get_box_tensor(pred_instances.bboxes).detach()
         pred_scores = pred_instances.scores.detach()
