@@ -1,14 +1,22 @@
 """Synthetic MedSeg COVID-19 CT data: NIfTI volumes in the real MedSeg layout, optionally converted
-to the PNG slices of ``MedSegCOVIDDataset`` by ``tools/dataset_converters/medseg_covid.py``.
+to the PNG slices of ``MedSegCOVIDDataset`` by :mod:`mmext.datasets.converters.medseg_covid`.
 
 Written under ``out_dir``::
 
-    COVID-19_1/tr_im.nii.gz, tr_mask.nii.gz        size x size x num_slices (float32 HU, labels)
+    COVID-19_1/tr_im.nii.gz, tr_mask.nii.gz        H x W x num_slices (float32 HU, labels),
+               tr_lungmasks_updated.nii.gz          H x W = size (an int: square, or (H, W))
+                                                    lung mask (1 right, 2 left lung, as MedSeg)
     COVID-19_2/rp_im/<n>.nii.gz, rp_msk/<n>.nii.gz n = 1..num_volumes, volume_size in-plane
-                                                    (int16 HU, uint8 labels)
-    medseg_covid19_1/, medseg_covid19_2/           (convert=True) the converter's output with
-                                                    hr_size=size, scale 2: images/ (size),
-                                                    images_lr/ (size/2), annotations/
+               rp_lung_msk/<n>.nii.gz               (int16 HU, uint8 labels and lung masks)
+    medseg_covid19_1/, medseg_covid19_2/           (convert=True) the converter's output at the
+                                                    native COVID-19_1 size (COVID-19_2 resized
+                                                    to it), scale 2: images/, images_lr/ (half),
+                                                    annotations/, lung_masks/
+
+``size`` and ``volume_size`` may be ``(H, W)`` pairs for non-square slices (16:9, portrait).
+``lesion_probs``: the probability that a slice with lesions holds ground-glass opacities,
+consolidation and effusion (default ``(0.85, 0.6, 0.4)``), so each class is absent from some
+slices; ``empty_prob`` (default 0.1) the probability of a slice with no lesion at all.
 
 Each slice is a chest-CT-like phantom in Hounsfield units: air (-1000) around a body of fat
 (-100) and soft tissue (40), a spine (400), two lungs (-850) with vessel dots (40), and
@@ -26,7 +34,7 @@ from typing import Tuple
 
 import numpy as np
 
-from ...utils import load_tool
+from ..converters.medseg_covid import convert_covid19_1, convert_covid19_2
 from . import register_generator
 
 LUNG_CENTRES = ((-0.38, -0.02), (0.38, -0.02))
@@ -51,11 +59,19 @@ def _point_in_lung(rng: np.random.Generator, side: int, margin: float) -> Tuple[
     return cx + rad * LUNG_RADII[0] * np.cos(ang), cy + rad * LUNG_RADII[1] * np.sin(ang)
 
 
-def phantom_slice(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """One slice: Hounsfield units ``[size, size]`` (float32) and labels 0-3 (uint8)."""
-    grid = np.linspace(-1, 1, size)
-    yy, xx = np.meshgrid(grid, grid, indexing='ij')
-    hu = np.full((size, size), -1000.0)
+def _shape(size) -> Tuple[int, int]:
+    return (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
+
+
+def phantom_slice(rng: np.random.Generator, size, lesion_probs=(0.85, 0.6, 0.4),
+                  empty_prob: float = 0.1, with_lungs: bool = False):
+    """One slice: Hounsfield units ``[H, W]`` (float32) and labels 0-3 (uint8), and with
+    ``with_lungs`` the lung mask (1 right, 2 left lung) as a third output. ``size``: an int
+    (square) or ``(H, W)``; the body is an ellipse in normalised coordinates, so it stretches with
+    the slice."""
+    h, w = _shape(size)
+    yy, xx = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing='ij')
+    hu = np.full((h, w), -1000.0)
     hu[(xx / 0.88)**2 + (yy / 0.70)**2 <= 1] = -100.0
     hu[(xx / 0.80)**2 + (yy / 0.62)**2 <= 1] = 40.0
     hu[(xx / 0.12)**2 + ((yy - 0.50) / 0.09)**2 <= 1] = 400.0
@@ -66,21 +82,22 @@ def phantom_slice(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.n
     for _ in range(int(rng.integers(4, 9))):  # vessels
         vessel = _blob(rng, xx, yy, _point_in_lung(rng, int(rng.integers(2)), 0.2), 0.02)
         hu[vessel & lung] = 40.0
-    label = np.zeros((size, size), np.uint8)
-    if rng.uniform() < 0.9:
-        for _ in range(int(rng.integers(1, 4)) if rng.uniform() < 0.85 else 0):
+    label = np.zeros((h, w), np.uint8)
+    p_ggo, p_cons, p_eff = lesion_probs
+    if rng.uniform() < 1 - empty_prob:
+        for _ in range(int(rng.integers(1, 4)) if rng.uniform() < p_ggo else 0):
             side = int(rng.integers(2))
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.3),
                          rng.uniform(0.15, 0.30)) & lungs[side]
             hu[mask] = -480.0
             label[mask] = 1
-        if rng.uniform() < 0.6:
+        if rng.uniform() < p_cons:
             side = int(rng.integers(2))
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.4),
                          rng.uniform(0.09, 0.16)) & lungs[side]
             hu[mask] = 35.0
             label[mask] = 2
-        if rng.uniform() < 0.4:
+        if rng.uniform() < p_eff:
             side = int(rng.integers(2))
             cx, cy = LUNG_CENTRES[side]
             level = cy + LUNG_RADII[1] * rng.uniform(0.1, 0.5)
@@ -89,18 +106,25 @@ def phantom_slice(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, np.n
             hu[mask] = 10.0
             label[mask] = 3
     hu += rng.normal(0.0, 30.0, size=hu.shape)
+    if with_lungs:
+        lung_mask = (lungs[0] * 1 + lungs[1] * 2).astype(np.uint8)
+        return hu.astype(np.float32), label, lung_mask
     return hu.astype(np.float32), label
 
 
-def _volume(rng: np.random.Generator, size: int, num_slices: int):
-    """Image and label volumes ``[size, size, num_slices]`` (stored rotated: see module doc)."""
-    img = np.zeros((size, size, num_slices), np.float32)
-    lab = np.zeros((size, size, num_slices), np.uint8)
+def _volume(rng: np.random.Generator, size, num_slices: int, **options):
+    """Image, label and lung-mask volumes ``[W, H, num_slices]`` (stored rotated: see module
+    doc)."""
+    h, w = _shape(size)
+    img = np.zeros((w, h, num_slices), np.float32)
+    lab = np.zeros((w, h, num_slices), np.uint8)
+    lung = np.zeros((w, h, num_slices), np.uint8)
     for k in range(num_slices):
-        hu, label = phantom_slice(rng, size)
+        hu, label, lung_mask = phantom_slice(rng, (h, w), with_lungs=True, **options)
         img[:, :, k] = np.rot90(hu, k=-1)
         lab[:, :, k] = np.rot90(label, k=-1)
-    return img, lab
+        lung[:, :, k] = np.rot90(lung_mask, k=-1)
+    return img, lab, lung
 
 
 def save_nifti(path: str, data: np.ndarray, dtype, spacing=(0.7, 0.7, 5.0)) -> None:
@@ -113,32 +137,31 @@ def save_nifti(path: str, data: np.ndarray, dtype, spacing=(0.7, 0.7, 5.0)) -> N
         f.write(gzip.compress(image.to_bytes(), compresslevel=6, mtime=0))
 
 
-def load_converter():
-    """The module ``tools/dataset_converters/medseg_covid.py`` of this checkout."""
-    return load_tool('dataset_converters', 'medseg_covid',
-                     module_name='mmext_medseg_covid_converter')
-
-
 @register_generator('medseg')
-def generate_medseg(out_dir: str, seed: int = 0, size: int = 128, num_slices: int = 40,
-                    num_volumes: int = 9, volume_size: int = 160, min_slices: int = 4,
-                    max_slices: int = 6, convert: bool = True) -> None:
+def generate_medseg(out_dir: str, seed: int = 0, size=128, num_slices: int = 40,
+                    num_volumes: int = 9, volume_size=160, min_slices: int = 4,
+                    max_slices: int = 6, convert: bool = True,
+                    lesion_probs=(0.85, 0.6, 0.4), empty_prob: float = 0.1) -> None:
     """Write synthetic COVID-19_1 and COVID-19_2 volumes (and, with ``convert``, their PNGs)."""
     rng = np.random.default_rng(seed)
-    img, lab = _volume(rng, size, num_slices)
+    options = dict(lesion_probs=tuple(lesion_probs), empty_prob=empty_prob)
+    img, lab, lung = _volume(rng, size, num_slices, **options)
     raw1 = osp.join(out_dir, 'COVID-19_1')
     save_nifti(osp.join(raw1, 'tr_im.nii.gz'), img, np.float32)
     save_nifti(osp.join(raw1, 'tr_mask.nii.gz'), lab.astype(np.float32), np.float32)
+    save_nifti(osp.join(raw1, 'tr_lungmasks_updated.nii.gz'), lung.astype(np.float32),
+               np.float32)
     raw2 = osp.join(out_dir, 'COVID-19_2')
     for v in range(1, num_volumes + 1):
-        img, lab = _volume(rng, volume_size, int(rng.integers(min_slices, max_slices + 1)))
+        img, lab, lung = _volume(rng, volume_size, int(rng.integers(min_slices, max_slices + 1)),
+                                 **options)
         save_nifti(osp.join(raw2, 'rp_im', f'{v}.nii.gz'), np.round(img), np.int16)
         save_nifti(osp.join(raw2, 'rp_msk', f'{v}.nii.gz'), lab, np.uint8)
+        save_nifti(osp.join(raw2, 'rp_lung_msk', f'{v}.nii.gz'), lung, np.uint8)
     if convert:
-        converter = load_converter()
-        converter.convert_covid19_1(raw1, osp.join(out_dir, 'medseg_covid19_1'), hr_size=size,
-                                    progress=False)
+        hr_size = _shape(size)
+        convert_covid19_1(raw1, osp.join(out_dir, 'medseg_covid19_1'), hr_size=hr_size,
+                          progress=False)
         # the real split: the first 6 of 9 volumes for training (two thirds)
-        converter.convert_covid19_2(raw2, osp.join(out_dir, 'medseg_covid19_2'), hr_size=size,
-                                    num_train_volumes=max(1, round(num_volumes * 2 / 3)),
-                                    progress=False)
+        convert_covid19_2(raw2, osp.join(out_dir, 'medseg_covid19_2'), hr_size=hr_size,
+                          num_train_volumes=max(1, round(num_volumes * 2 / 3)), progress=False)
