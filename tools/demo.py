@@ -68,15 +68,31 @@ def run_entry(entry, work_root, seed=0, suffix=''):
     ckpt = latest_checkpoint(work_dir)
     test = [py, osp.join(ROOT, 'tools', 'test.py'), entry['config'], ckpt, '--work-dir', work_dir,
             '--show-dir', 'predictions']
-    if subprocess.call(test + opt_args) != 0:
+    from mmext.apis.tables import Command, execute, parse_class_table
+    log_path = osp.join(work_dir, 'test_output.log')
+    if execute(Command(test + opt_args), log_path) != 0:
         return dict(status='test failed', seconds=time.time() - start, work_dir=work_dir)
     with open(osp.join(work_dir, 'test_metrics.json')) as f:
         metrics = json.load(f)['metrics']
     if entry['metric'] not in metrics:
         return dict(status=f'metric {entry["metric"]} missing (got {sorted(metrics)})',
                     seconds=time.time() - start, work_dir=work_dir)
+    with open(log_path, errors='replace') as f:
+        per_class = parse_class_table(f.read(), 'IoU')
     return dict(status='ok', value=float(metrics[entry['metric']]), seconds=time.time() - start,
-                work_dir=work_dir)
+                work_dir=work_dir, learned=learned(float(metrics[entry['metric']]), per_class))
+
+
+def learned(value, per_class_iou):
+    """Whether the entry learned its foreground: every foreground class's IoU above 0 where the
+    test logged a per-class IoU table (segmentation), else the metric above 0 (detection,
+    classification). Returns the text shown in the summary."""
+    fg = {k: v for k, v in per_class_iou.items() if 'background' not in k.lower()}
+    if fg:
+        low = min(fg, key=lambda k: fg[k] if fg[k] == fg[k] else -1.0)  # nan counts as lowest
+        ok = all(v > 0 for v in fg.values())
+        return f'{"yes" if ok else "NO"} (lowest foreground IoU: {low} {fg[low]:.2f})'
+    return 'yes' if value > 0 else 'NO'
 
 
 def median(values):
@@ -87,14 +103,16 @@ def median(values):
 
 def seeds_table(rows, seeds):
     """One line per entry: min / median / max of the metric over the seeds, mean wall time."""
-    lines = [f'| method | dataset | metric | min | median | max | seeds | wall time (mean) |',
-             '|---|---|---|---|---|---|---|---|']
+    lines = ['| method | dataset | metric | min | median | max | learned foreground | seeds | '
+             'wall time (mean) |', '|---|---|---|---|---|---|---|---|---|']
     for entry, results in rows:
         values = [r['value'] for r in results if r['status'] == 'ok']
         failed = [f'seed {s}: {r["status"]}' for s, r in zip(seeds, results) if r['status'] != 'ok']
         cells = ([f'{min(values):.4f}', f'{median(values):.4f}', f'{max(values):.4f}']
                  if values else ['-', '-', '-'])
         seconds = sum(r['seconds'] for r in results) / len(results)
+        cells.append('; '.join(f'seed {s}: {r["learned"]}' for s, r in zip(seeds, results)
+                               if r['status'] == 'ok'))
         seed_text = ', '.join(map(str, seeds)) + ('; ' + '; '.join(failed) if failed else '')
         lines.append(f'| {entry["method"]} | {entry["dataset"]} | {entry["metric"]} | '
                      + ' | '.join(cells) + f' | {seed_text} | {seconds:.0f} s |')
@@ -102,12 +120,12 @@ def seeds_table(rows, seeds):
 
 
 def summary_table(rows):
-    lines = ['| method | dataset | metric | value | wall time | work dir |',
-             '|---|---|---|---|---|---|']
+    lines = ['| method | dataset | metric | value | learned foreground | wall time | work dir |',
+             '|---|---|---|---|---|---|---|']
     for entry, res in rows:
         value = f'{res["value"]:.4f}' if res['status'] == 'ok' else res['status']
         lines.append(f'| {entry["method"]} | {entry["dataset"]} | {entry["metric"]} | {value} | '
-                     f'{res["seconds"]:.0f} s | {res["work_dir"]} |')
+                     f'{res.get("learned", "-")} | {res["seconds"]:.0f} s | {res["work_dir"]} |')
     return '\n'.join(lines)
 
 

@@ -596,6 +596,29 @@ def per_class_tables(log_text: str) -> str:
     return '\n\n'.join(blocks)
 
 
+def parse_class_table(log_text: str, column: str = 'IoU') -> Dict[str, float]:
+    """``{class: value}`` from the last per-class text table of a log with a ``Class`` column and
+    ``column`` (e.g. mmseg's ``| Class | IoU | Acc |``); ``{}`` where there is none."""
+    found: Dict[str, float] = {}
+    current, col = None, None
+    for line in log_text.splitlines():
+        s = line.strip()
+        if not s.startswith('|'):
+            if not s.startswith('+'):
+                current = None
+            continue
+        cells = [c.strip() for c in s.strip('|').split('|')]
+        if cells and cells[0].lower() == 'class' and column in cells:
+            current, col = {}, cells.index(column)
+            found = current
+        elif current is not None and len(cells) > col:
+            try:
+                current[cells[0]] = float(cells[col])
+            except ValueError:
+                pass  # 'nan' parses; other text is not a value
+    return found
+
+
 # --------------------------------------------------------------------------------------------
 # running
 
