@@ -102,7 +102,7 @@ def test_loss_terms_of_eq1():
 def test_shared_encoder_path_equals_the_unet():
     model = build().eval()
     x = torch.randn(2, 1, 16, 16)
-    ours = unet_decode(model.backbone.decoder, unet_encode(model.backbone, x))
+    ours = unet_decode(model.backbone, unet_encode(model.backbone, x))
     for a, b in zip(ours, model.backbone(x)):
         torch.testing.assert_close(a, b)
 
@@ -200,9 +200,11 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match='out of range'):
         MODELS.build(model_cfg(levels=(3, )))
     cfg = model_cfg()
-    cfg['backbone']['type'] = 'AttentionUNet'
-    with pytest.raises(TypeError, match='UNet'):
+    cfg['backbone'] = dict(type='ResNetV1c', depth=18, in_channels=1)
+    with pytest.raises(TypeError, match='U-Net-shaped'):
         MODELS.build(cfg)
+    with pytest.raises(ValueError, match='sr_target_range'):
+        MODELS.build(dict(model_cfg(), sr_target_range='hu'))
     cfg = model_cfg()
     cfg['test_cfg'] = dict(mode='slide', crop_size=(8, 8), stride=(4, 4))
     with pytest.raises(ValueError, match='slide'):
@@ -225,3 +227,104 @@ def test_upscale_seg_head_alone():
     with pytest.raises(ValueError, match='power of 2'):
         MODELS.build(dict(type='UpscaleSegHead', upscale=3, in_channels=6, channels=5,
                           num_classes=2))
+
+
+def test_detach_sr_feats_makes_the_sr_branch_a_teacher():
+    """With detach_sr_feats the L1 terms move only the segmentation branch: the SR decoder gets
+    no gradient from them, and the L1 values are the same."""
+    x = torch.randn(2, 1, 16, 16)
+    grads = {}
+    for detach in (False, True):
+        torch.manual_seed(0)
+        model = MODELS.build(dict(model_cfg(), detach_sr_feats=detach))
+        model.init_weights()
+        losses = model.loss(x, samples())
+        l1 = losses['sr.loss_feat_l1_1'] + losses['sr.loss_feat_l1_2']
+        l1.backward()
+        grads[detach] = (l1.item(), sum(p.grad.abs().sum().item() for p in
+                                        model.sr_head.unet.parameters() if p.grad is not None),
+                         sum(p.grad.abs().sum().item() for p in model.backbone.decoder.parameters()
+                             if p.grad is not None))
+    assert grads[True][0] == pytest.approx(grads[False][0], rel=1e-6)
+    assert grads[False][1] > 0 and grads[True][1] == 0
+    assert grads[True][2] > 0 and grads[True][2] == pytest.approx(grads[False][2], rel=1e-5)
+
+
+@pytest.mark.parametrize('target_range, expected', [
+    ('normalized', lambda hr: (hr - 127.5) / 127.5), ('unit', lambda hr: hr / 255.0),
+    ('raw', lambda hr: hr)])
+def test_sr_target_range(target_range, expected):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(model_cfg(), sr_target_range=target_range))
+    ds = samples()
+    hr = torch.stack([d.gt_sr_img.data for d in ds]).float()
+    torch.testing.assert_close(model.sr_targets(ds), expected(hr))
+
+
+def test_deep_supervision_at_decoder_scales():
+    """sr_head.deep_supervision_levels: one 1x1 image output per decoder stage, MSE against the
+    HR target average-pooled to that stage; segmentation deep supervision is mmseg's
+    auxiliary_head list on the decoder stages."""
+    cfg = model_cfg()
+    cfg['sr_head']['deep_supervision_levels'] = (1, 2)
+    cfg['sr_head']['deep_supervision_weight'] = 0.25
+    cfg['auxiliary_head'] = [
+        dict(type='FCNHead', in_index=i, in_channels=4 * 2**(2 - i), channels=4, num_convs=1,
+             concat_input=False, num_classes=3, norm_cfg=NORM,
+             loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)) for i in (1, 2)]
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    x = torch.randn(2, 1, 16, 16)
+    ds = samples()
+    losses = model.loss(x, ds)
+    assert {'sr.loss_mse_ds1', 'sr.loss_mse_ds2', 'aux_0.loss_ce', 'aux_1.loss_ce'} <= set(losses)
+    model.eval()
+    losses = model.loss(x, ds)
+    feats, _ = model.sr_head(unet_encode(model.backbone, x))
+    hr = (torch.stack([d.gt_sr_img.data for d in ds]).float() - 127.5) / 127.5
+    for i, size in ((1, 8), (2, 16)):
+        side = model.sr_head.side_outputs[str(i)](feats[i])
+        assert side.shape == (2, 1, size, size)
+        # average pooling of the 32x32 target by hand: blocks of 32 / size pixels
+        k = 32 // size
+        target = hr.reshape(2, 1, size, k, size, k).mean(dim=(3, 5))
+        assert losses[f'sr.loss_mse_ds{i}'].item() == pytest.approx(
+            0.25 * ((side - target)**2).mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match='deep_supervision_levels'):
+        MODELS.build(dict(model_cfg(), sr_head=dict(type='UNetSRHead',
+                                                    deep_supervision_levels=(3, ))))
+
+
+@pytest.mark.parametrize('backbone', [
+    dict(type='UNetPlusPlus', in_channels=1, base_channels=4, num_stages=3, norm_cfg=NORM),
+    dict(unet_cfg(), type='AttentionUNet'),
+])
+def test_any_unet_shaped_backbone(backbone):
+    """UNet++ and Attention U-Net share their encoder with an SR decoder of their own kind: the
+    shared-encoder path equals the backbone's forward, the SR twin has the backbone's decoder
+    (nested nodes / gates) and no encoder, and all Eq. 1 terms train."""
+    cfg = model_cfg()
+    cfg['backbone'] = backbone
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model.eval()
+    x = torch.randn(2, 1, 16, 16)
+    for a, b in zip(unet_decode(model.backbone, unet_encode(model.backbone, x)),
+                    model.backbone(x)):
+        torch.testing.assert_close(a, b)
+    twin = model.sr_head.unet
+    assert type(twin) is type(model.backbone) and not hasattr(twin, 'encoder')
+    own = {k for k, _ in model.backbone.named_parameters() if not k.startswith('encoder.')}
+    assert own and own == {k for k, _ in twin.named_parameters()}
+    model.train()
+    losses = model.loss(x, samples())
+    assert {'sr.loss_mse', 'sr.loss_feat_l1_1', 'sr.loss_feat_l1_2'} <= set(losses)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in twin.parameters())
+    with torch.no_grad():
+        model.eval()
+        out = model.predict(x, copy.deepcopy(samples()))
+    assert out[0].pred_sem_seg.shape == (32, 32)

@@ -16,7 +16,9 @@ authors' code), ``W_g`` and ``psi`` are 1x1 convolutions, the intermediate width
 authors' code gates all but the finest skip and projects ``x_hat`` with a further 1x1 conv + BN;
 the paper's Eq. 1-2 are followed here (every skip gated, no projection).
 
-Output: exactly mmseg ``UNet.forward``'s list.
+Output: exactly mmseg ``UNet.forward``'s list. ``encode(x)`` / ``decode(enc_outs)`` split the
+forward pass into the encoder and the (gated) decoder, the interface ``CogSegSegmentor`` shares
+an encoder through.
 """
 from typing import List, Tuple
 
@@ -91,12 +93,24 @@ class AttentionUNet(UNet):
         first."""
         return self._run(x)[1]
 
-    def _run(self, x: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
+    def encode(self, x: Tensor) -> List[Tensor]:
+        """Encoder outputs ``[e_0, ..., e_{L-1}]`` (finest first)."""
         self._check_input_divisible(x)
         enc_outs = []
         for enc in self.encoder:
             x = enc(x)
             enc_outs.append(x)
+        return enc_outs
+
+    def decode(self, enc_outs: List[Tensor]) -> List[Tensor]:
+        """The gated decoder on encoder outputs: ``UNet.forward``'s layout (coarsest first)."""
+        return self._decode(enc_outs)[0]
+
+    def _run(self, x: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
+        return self._decode(self.encode(x))
+
+    def _decode(self, enc_outs: List[Tensor]) -> Tuple[List[Tensor], List[Tensor]]:
+        x = enc_outs[-1]
         dec_outs = [x]
         alphas = [None] * len(self.decoder)
         for i in reversed(range(len(self.decoder))):

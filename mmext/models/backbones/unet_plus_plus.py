@@ -15,7 +15,9 @@ code uses a 2x2 transposed convolution; the default here is mmseg's U-Net upsamp
 Output: the decoder's last column, laid out like mmseg ``UNet.forward`` so that the same heads
 work: ``[X^{L-1,0}, X^{L-2,1}, ..., X^{0,L-1}]`` (coarsest first, channels
 ``c_{L-1}, ..., c_0``). The full-resolution output ``X^{0,L-1}`` is U-Net++'s final prediction
-feature (no deep supervision / pruning).
+feature (no deep supervision / pruning). ``encode(x)`` gives the backbone column ``X^{i,0}``,
+``decode(enc_outs)`` the nested nodes ``X^{i,j}, j >= 1`` from it: the interface
+``CogSegSegmentor`` shares an encoder through (its SR branch gets its own nested nodes).
 """
 from typing import Dict, List, Tuple
 
@@ -84,18 +86,24 @@ class UNetPlusPlus(BaseModule):
                     act_cfg=act_cfg)
                 self.nodes[f'{i}_{j}'] = BasicConvBlock((j + 1) * c, c, **block)
 
-    def forward(self, x: Tensor) -> List[Tensor]:
-        """``[X^{L-1,0}, X^{L-2,1}, ..., X^{0,L-1}]`` of an input ``[N, C, H, W]``; ``H`` and
-        ``W`` must be divisible by ``2^(L-1)``."""
+    def encode(self, x: Tensor) -> List[Tensor]:
+        """The backbone column ``[X^{0,0}, ..., X^{L-1,0}]`` of an input ``[N, C, H, W]``;
+        ``H`` and ``W`` must be divisible by ``2^(L-1)``."""
         h, w = x.shape[-2:]
         rate = 2**(self.num_stages - 1)
         if h % rate or w % rate:
             raise ValueError(f'UNetPlusPlus: the input size {(h, w)} must be divisible by {rate} '
                              f'(num_stages={self.num_stages})')
-        feats: Dict[Tuple[int, int], Tensor] = {}
-        for i, stage in enumerate(self.encoder):
+        outs = []
+        for stage in self.encoder:
             x = stage(x)
-            feats[(i, 0)] = x
+            outs.append(x)
+        return outs
+
+    def decode(self, enc_outs: List[Tensor]) -> List[Tensor]:
+        """Nested nodes from the backbone column: ``[X^{L-1,0}, X^{L-2,1}, ..., X^{0,L-1}]``."""
+        feats: Dict[Tuple[int, int], Tensor] = {(i, 0): e for i, e in enumerate(enc_outs)}
+        for i in range(1, self.num_stages):
             # X^{i,0} completes the anti-diagonal X^{i-j, j}, j = 1..i
             for j in range(1, i + 1):
                 k = i - j
@@ -104,3 +112,8 @@ class UNetPlusPlus(BaseModule):
                 feats[(k, j)] = self.nodes[f'{k}_{j}'](torch.cat(inputs, dim=1))
         last = self.num_stages - 1
         return [feats[(last - j, j)] for j in range(self.num_stages)]
+
+    def forward(self, x: Tensor) -> List[Tensor]:
+        """``[X^{L-1,0}, X^{L-2,1}, ..., X^{0,L-1}]`` of an input ``[N, C, H, W]``; ``H`` and
+        ``W`` must be divisible by ``2^(L-1)``."""
+        return self.decode(self.encode(x))

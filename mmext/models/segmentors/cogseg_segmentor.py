@@ -1,9 +1,10 @@
 """CogSeg: super-resolution and infection-edge co-guided segmentation (Sang et al.), as an mmseg
 ``EncoderDecoder``.
 
-One U-Net encoder (the backbone, mmseg's ``UNet``) is shared by the segmentation decoder (the
-backbone's own decoder, followed by ``decode_head``, e.g. the x2 :class:`UpscaleSegHead`) and a
-super-resolution decoder (``sr_head``, :class:`UNetSRHead`). The training objective is Eq. 1::
+One U-Net encoder (the backbone: mmseg's ``UNet`` or any U-Net-shaped backbone with
+``encode(x)`` / ``decode(enc_outs)``, e.g. ``UNetPlusPlus``, ``AttentionUNet``) is shared by the
+segmentation decoder (the backbone's own decoder, followed by ``decode_head``, e.g. the x2
+:class:`UpscaleSegHead`) and a super-resolution decoder (``sr_head``, :class:`UNetSRHead`). The training objective is Eq. 1::
 
     L = lambda_1 L_CE + lambda_4 L_RMI^Edge                 decode_head.loss_decode (its weights)
       + lambda_2 MSE(SR(x_LR), x_HR)                        sr_head.loss_weight      (0.5)
@@ -16,8 +17,16 @@ where ``F_i`` is the output of the ``i``-th decoder stage of each branch (``i = 
 runs over the batch. ``feat_l1_levels=(1, 2, 3, 4)`` is the paper's "4 L1 losses";
 "1 L1 loss" (Table 1) is taken as the finest level, ``(4,)`` (the paper does not say which); the
 sum has no normalisation function ``G`` beyond the identity (Eq. 2 names ``G`` but does not
-define it). Both branches receive the L1 gradient. The SR target is the high-resolution image
-normalised with the data preprocessor's mean and std (the same normalisation as the input).
+define it). Both branches receive the L1 gradient (``detach_sr_feats=True``: only the
+segmentation branch, the SR features act as a fixed teacher). The SR target is the
+high-resolution image normalised with the data preprocessor's mean and std, the same
+normalisation as the input (``sr_target_range``: ``'normalized'``; ``'unit'`` divides the 0-255
+image by 255, ``'raw'`` keeps 0-255; the paper does not say).
+
+Deep supervision at several decoder scales (Sec. 3.2 "additional supervision at different scales
+of decoder"): ``auxiliary_head`` (mmseg's, a list of heads with ``in_index`` = decoder stage)
+for the segmentation branch and ``sr_head.deep_supervision_levels`` for the SR branch; both
+off in the paper's configs (the paper gives no scales or weights).
 
 **The SR branch runs only in training.** ``predict``, ``_forward`` (``mode='tensor'``) and
 therefore ``tools/test.py`` are ``EncoderDecoder``'s own: backbone -> decode head. The inference
@@ -31,7 +40,6 @@ import copy
 from typing import Dict, Optional, Sequence
 
 import torch
-from mmseg.models.backbones import UNet
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
@@ -39,7 +47,9 @@ from mmengine.utils import is_list_of
 from torch import Tensor
 from torch.nn import functional as F
 
-from ..decode_heads.unet_sr_head import unet_decode, unet_encode
+from ..decode_heads.unet_sr_head import is_unet_shaped, unet_decode, unet_encode
+
+SR_TARGET_RANGES = ('normalized', 'unit', 'raw')
 
 
 def add_prefix(inputs: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
@@ -52,7 +62,9 @@ class CogSegSegmentor(EncoderDecoder):
     """CogSeg segmentor: ``EncoderDecoder`` + a training-only super-resolution branch.
 
     Args:
-        backbone (dict): an mmseg ``UNet`` config (required when ``sr_head`` is set).
+        backbone (dict): with ``sr_head``, a U-Net-shaped backbone: mmseg ``UNet``, or one with
+            ``encode``/``decode`` methods, ``num_stages`` and ``base_channels``
+            (``UNetPlusPlus``, ``AttentionUNet``).
         decode_head (dict): the segmentation head, e.g. ``UpscaleSegHead`` with
             ``loss_decode=[CrossEntropyLoss (lambda_1), EdgeRMILoss (lambda_4)]``.
         sr_head (dict, optional): the SR branch, e.g. ``dict(type='UNetSRHead', out_channels=1,
@@ -62,6 +74,10 @@ class CogSegSegmentor(EncoderDecoder):
             ``1 <= i <= num_stages - 1``. Default ``(1, 2, 3, 4)``; must be empty without
             ``sr_head``.
         loss_feat_weight (float): ``lambda_3``. Default 0.5.
+        detach_sr_feats (bool): stop the L1 gradient into the SR branch (SR as teacher).
+            Default False (both branches get it).
+        sr_target_range (str): ``'normalized'`` (default; the input's mean/std), ``'unit'``
+            (``[0, 1]``) or ``'raw'`` (0-255).
         neck, auxiliary_head, train_cfg, test_cfg, data_preprocessor, pretrained, init_cfg: as
             ``EncoderDecoder`` (no neck with ``sr_head``).
     """
@@ -72,6 +88,8 @@ class CogSegSegmentor(EncoderDecoder):
                  sr_head: OptConfigType = None,
                  feat_l1_levels: Sequence[int] = (1, 2, 3, 4),
                  loss_feat_weight: float = 0.5,
+                 detach_sr_feats: bool = False,
+                 sr_target_range: str = 'normalized',
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
                  train_cfg: OptConfigType = None,
@@ -92,6 +110,11 @@ class CogSegSegmentor(EncoderDecoder):
             init_cfg=init_cfg)
         self.feat_l1_levels = tuple(int(i) for i in feat_l1_levels)
         self.loss_feat_weight = loss_feat_weight
+        self.detach_sr_feats = detach_sr_feats
+        if sr_target_range not in SR_TARGET_RANGES:
+            raise ValueError(f'CogSegSegmentor: sr_target_range must be one of '
+                             f'{SR_TARGET_RANGES}, got {sr_target_range!r}')
+        self.sr_target_range = sr_target_range
         upscale = getattr(self.decode_head, 'upscale', 1)
         if upscale != 1 and (test_cfg or {}).get('mode', 'whole') == 'slide':
             raise ValueError('CogSegSegmentor: slide inference (test_cfg.mode="slide") is not '
@@ -107,9 +130,11 @@ class CogSegSegmentor(EncoderDecoder):
         if neck is not None:
             raise ValueError('CogSegSegmentor: the SR branch shares the U-Net encoder directly; '
                              'a neck is not supported with sr_head')
-        if type(self.backbone) is not UNet:
-            raise TypeError('CogSegSegmentor: the SR branch shares the encoder of mmseg\'s UNet; '
-                            f'got backbone {type(self.backbone).__name__}')
+        if not is_unet_shaped(self.backbone):
+            raise TypeError('CogSegSegmentor: the SR branch shares the encoder of a U-Net-shaped '
+                            'backbone (mmseg UNet, or encode()/decode() returning UNet.forward\'s '
+                            f'layout, num_stages, base_channels); got '
+                            f'{type(self.backbone).__name__}')
         sr_head = copy.deepcopy(sr_head)
         sr_head.setdefault('unet', backbone_cfg)
         self.sr_head = MODELS.build(sr_head)
@@ -120,6 +145,11 @@ class CogSegSegmentor(EncoderDecoder):
         if self.sr_head.num_stages != self.backbone.num_stages:
             raise ValueError('CogSegSegmentor: sr_head.unet must have the backbone\'s num_stages '
                              f'({self.sr_head.num_stages} vs {self.backbone.num_stages})')
+        if getattr(self.sr_head.unet, 'base_channels', None) != self.backbone.base_channels:
+            raise ValueError('CogSegSegmentor: sr_head.unet must have the backbone\'s '
+                             f'base_channels ({self.sr_head.unet.base_channels} vs '
+                             f'{self.backbone.base_channels}): the L1 terms compare their '
+                             'decoder features')
         if getattr(self.sr_head, 'upscale', upscale) != upscale:
             raise ValueError(f'CogSegSegmentor: sr_head.upscale ({self.sr_head.upscale}) differs '
                              f'from decode_head.upscale ({upscale})')
@@ -132,7 +162,8 @@ class CogSegSegmentor(EncoderDecoder):
     def sr_targets(self, data_samples: SampleList) -> Tensor:
         """The high-resolution images ``[N, C, H', W']``, normalised like the network input.
 
-        They are ``data_samples[i].gt_sr_img`` (packed by ``PackSRSegInputs``).
+        They are ``data_samples[i].gt_sr_img`` (packed by ``PackSRSegInputs``), scaled as
+        ``sr_target_range`` says.
         """
         missing = [i for i, ds in enumerate(data_samples) if 'gt_sr_img' not in ds]
         if missing:
@@ -144,7 +175,9 @@ class CogSegSegmentor(EncoderDecoder):
         pre = self.data_preprocessor
         if getattr(pre, 'channel_conversion', False) and hr.shape[1] == 3:
             hr = hr[:, [2, 1, 0]]
-        if getattr(pre, '_enable_normalize', False):
+        if self.sr_target_range == 'unit':
+            return hr / 255.0
+        if self.sr_target_range == 'normalized' and getattr(pre, '_enable_normalize', False):
             hr = (hr - pre.mean) / pre.std
         return hr
 
@@ -168,15 +201,17 @@ class CogSegSegmentor(EncoderDecoder):
         if self.sr_head is None:
             return super().loss(inputs, data_samples)
         enc_outs = unet_encode(self.backbone, inputs)
-        seg_feats = unet_decode(self.backbone.decoder, enc_outs)
+        seg_feats = unet_decode(self.backbone, enc_outs)
         losses = self._decode_head_forward_train(seg_feats, data_samples)
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(seg_feats, data_samples))
         sr_feats, sr_img = self.sr_head(enc_outs)
-        losses.update(add_prefix(self.sr_head.loss(sr_img, self.sr_targets(data_samples)), 'sr'))
+        losses.update(add_prefix(
+            self.sr_head.loss(sr_img, self.sr_targets(data_samples), sr_feats), 'sr'))
         for level in self.feat_l1_levels:
+            teacher = sr_feats[level].detach() if self.detach_sr_feats else sr_feats[level]
             losses[f'sr.loss_feat_l1_{level}'] = self.loss_feat_weight * F.l1_loss(
-                sr_feats[level], seg_feats[level])
+                teacher, seg_feats[level])
         return losses
 
     def postprocess_result(self, seg_logits: Tensor,
