@@ -9,6 +9,8 @@ from mmengine.structures import InstanceData
 
 import mmext  # noqa: F401
 from mmext.models.task_modules.assigners import APSAssigner
+from mmext.models.task_modules.assigners.aps_assigner import Candidates
+from mmext.testing import aps_reference
 from mmext.utils import load_tool
 
 
@@ -117,32 +119,51 @@ def test_spatial_gmm_splits_two_clear_clusters():
         assert set(result.labels[result.gt_inds > 0].tolist()) == {1}
 
 
-def test_paper_score_matches_equations_7_to_9():
-    aps = APSAssigner()
+def test_scores_match_equations_7_to_9():
     rng = np.random.default_rng(0)
     l_cls = rng.uniform(0, 2, 7)
     l_reg = rng.uniform(0, 1, 7)
-    # Eq. 7: softmax over the gt's candidates; Eq. 8: 1 / (1 + exp|dL|); Eq. 9: sqrt(S_f S_m)
+    # Eq. 7: softmax over the gt's candidates; Eq. 8 printed: S_m = 1 / (1 + exp|dL|);
+    # Eq. 9: sqrt(S_f S_m). The default reads the gap term as a cost: 1 - S_m.
     s_f = np.exp(l_cls) / np.exp(l_cls).sum() + np.exp(l_reg) / np.exp(l_reg).sum()
     s_m = np.where(l_cls > l_reg, 1 / (1 + np.exp(l_cls - l_reg)), 1 / (1 + np.exp(l_reg - l_cls)))
-    expected = np.sqrt(s_f * s_m)
     pad = torch.zeros(1, 9)
     c, r = pad.clone(), pad.clone()
     c[0, :7] = torch.from_numpy(l_cls).float()
     r[0, :7] = torch.from_numpy(l_reg).float()
     valid = torch.zeros(1, 9, dtype=torch.bool)
     valid[0, :7] = True
-    got = aps.candidate_scores(c, r, valid, torch.tensor([2]))
-    np.testing.assert_allclose(got[0, :7].numpy(), expected, rtol=1e-5)
+
+    def scores(aps, levels=2):
+        return aps.candidate_scores(Candidates(torch.zeros(1, 9, dtype=torch.long), c, r, valid,
+                                               torch.tensor([levels])))
+
+    got = scores(APSAssigner())
+    np.testing.assert_allclose(got[0, :7].numpy(), np.sqrt(s_f * (1 - s_m)), rtol=1e-5)
     assert torch.all(got[0, 7:] == 0)
+    got = scores(APSAssigner(score='printed'))
+    np.testing.assert_allclose(got[0, :7].numpy(), np.sqrt(s_f * s_m), rtol=1e-5)
     official = APSAssigner(score='official')
-    got = official.candidate_scores(c, r, valid, torch.tensor([2]))
-    np.testing.assert_allclose(got[0, :7].numpy(),
+    np.testing.assert_allclose(scores(official)[0, :7].numpy(),
                                np.sqrt((1 / (1 + np.exp(-np.abs(l_cls - l_reg)))) *
                                        (l_cls + l_reg)), rtol=1e-5)
     # one kept level: the official code uses the plain summed loss
-    got = official.candidate_scores(c, r, valid, torch.tensor([1]))
-    np.testing.assert_allclose(got[0, :7].numpy(), l_cls + l_reg, rtol=1e-5)
+    np.testing.assert_allclose(scores(official, 1)[0, :7].numpy(), l_cls + l_reg, rtol=1e-5)
+
+
+def test_default_score_prefers_small_gaps_and_the_printed_one_large_gaps():
+    """Three candidates with the same L_cls + L_reg = 2: one aligned (gap 0), two misaligned
+    (gap 2, mirror images). Lower score is better: the default and the released score rank the
+    aligned one first; Eq. 8 as printed ranks the misaligned ones first (by hand: S_f e / Z vs
+    (e^2 + 1) / Z, times S_m = 1/2 vs 1 / (1 + e^2))."""
+    c = torch.tensor([[1.0, 2.0, 0.0]])
+    r = torch.tensor([[1.0, 0.0, 2.0]])
+    valid = torch.ones(1, 3, dtype=torch.bool)
+    cand = Candidates(torch.zeros(1, 3, dtype=torch.long), c, r, valid, torch.tensor([2]))
+    for score, aligned_first in (('paper', True), ('official', True), ('printed', False)):
+        s = APSAssigner(score=score).candidate_scores(cand)[0]
+        assert bool(s[0] < s[1]) == aligned_first, (score, s)
+        assert torch.isclose(s[1], s[2])  # symmetric in the two branches
 
 
 def test_no_gts_and_empty_boxes():
@@ -243,10 +264,6 @@ def test_pair_costs_equal_direct_one_hot_losses(block_elements):
     torch.testing.assert_close(l_reg, giou(pred[pts], gts[gis], reduction_override='none'))
 
 
-def _reference_module():
-    return load_tool('analysis_tools', 'benchmark_aps_assigner')
-
-
 @pytest.mark.parametrize('options', [
     dict(),
     dict(score='official', separation='official'),
@@ -257,7 +274,7 @@ def test_matches_per_gt_sklearn_reference(options):
     """The batched assigner equals the literal per-gt algorithm with one sklearn GMM per gt."""
     pytest.importorskip('sklearn')
     from mmdet.registry import MODELS
-    ref = _reference_module()
+    ref = aps_reference
     focal = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25))
     giou = MODELS.build(dict(type='GIoULoss'))
     points, sizes, scores, pred, gts, labels = ref.make_image(12, (160, 224), 6, seed=3)
@@ -275,15 +292,129 @@ def test_benchmark_script_runs_and_reports_ratios(capsys):
     """The benchmark's command line on tiny inputs: every section prints its ratio, and the
     assigners agree on every point."""
     pytest.importorskip('sklearn')
-    ref = _reference_module()
+    ref = load_tool('analysis_tools', 'benchmark_aps_assigner')
     ref.main(['--num-gts', '6', '--img-size', '128', '160', '--num-classes', '5', '--repeat', '1',
               '--head-img-size', '64', '64', '--head-repeat', '1', '--threads', '1',
               '--detector', '--detector-img-size', '64', '64'])
     out = capsys.readouterr().out
-    assert out.count('speed-up') == 3  # two box distributions + the GMM alone
+    # two modes x two box distributions + the GMM alone
+    assert out.count('speed-up') == 5
+    assert out.count('assigner, official mode') == 2 and out.count('assigner, paper mode') == 2
     assert out.count('latency ratio RFA / FCOS') == 2  # head + whole network
-    assert out.count('100.00 % of points') == 2
+    assert out.count('100.00 % of points') == 4
     if not torch.cuda.is_available():
         with pytest.raises(SystemExit):
             ref.main(['--device', 'cuda', '--skip-head'])
         assert 'CUDA is not available' in capsys.readouterr().err
+
+
+def _real_losses():
+    from mmdet.registry import MODELS
+    return (MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25)),
+            MODELS.build(dict(type='GIoULoss')))
+
+
+def _real_image(width=64, height=64, strides=(8, 16), num_classes=3, seed=0):
+    """Points of a ``width`` x ``height`` image (with strides, (P, 4)), random logits and boxes."""
+    gen = torch.Generator().manual_seed(seed)
+    priors, sizes = [], []
+    for s in strides:
+        ys, xs = torch.meshgrid(torch.arange((height + s - 1) // s),
+                                torch.arange((width + s - 1) // s), indexing='ij')
+        pts = (torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() + 0.5) * s
+        priors.append(torch.cat([pts, torch.full_like(pts, float(s))], 1))
+        sizes.append(len(pts))
+    priors = torch.cat(priors)
+    ltrb = torch.rand(len(priors), 4, generator=gen) * 20 + 1
+    boxes = torch.cat([priors[:, :2] - ltrb[:, :2], priors[:, :2] + ltrb[:, 2:]], 1)
+    scores = torch.randn(len(priors), num_classes, generator=gen) - 3
+    return InstanceData(priors=priors, scores=scores, bboxes=boxes), sizes
+
+
+@pytest.mark.parametrize('official', [False, True])
+def test_gt_without_a_grid_point_gets_no_positive(official):
+    """Issue 11 (1): a tiny box between the grid points used to raise an IndexError."""
+    from mmdet.registry import TASK_UTILS
+    aps = TASK_UTILS.build(dict(type='APSAssigner', official=official))
+    pred, sizes = _real_image()  # 64x64 image, strides 8 and 16
+    gt = InstanceData(bboxes=torch.tensor([[1., 1., 2., 2.]]), labels=torch.tensor([0]))
+    result = aps.assign(pred, sizes, gt)
+    assert result.num_gts == 1 and torch.all(result.gt_inds == 0)
+    assert torch.all(result.labels == -1)
+    # with a zero-area box, a box wholly outside the image and one partly outside, the
+    # others still get their positives
+    gt = InstanceData(bboxes=torch.tensor([[1., 1., 2., 2.], [20., 20., 20., 40.],
+                                           [70., 70., 90., 90.], [-30., 30., 20., 80.],
+                                           [8., 8., 40., 40.]]),
+                      labels=torch.tensor([0, 1, 2, 1, 0]))
+    result = aps.assign(pred, sizes, gt)
+    assigned = set(result.gt_inds[result.gt_inds > 0].tolist())
+    assert assigned <= {4, 5} and 5 in assigned
+    assert torch.all((result.gt_inds > 0) == (result.labels >= 0))
+
+
+def test_released_order_gives_the_larger_gt_replacements():
+    """Issue 12 (7). Same scene as test_overlapping_gts_share_points_with_the_smaller_gt: gt 2 (a
+    quarter) takes points 0, 1, 4, 5. Choosing independently, gt 1 loses them without
+    replacement; in the released order they leave gt 1's candidates before it chooses, so its 9
+    cheapest remaining points are its positives."""
+    points, sizes = grid(strides=(8, ))
+    cls_table = torch.zeros(16, 2)
+    cls_table[:, 0] = torch.arange(16).float() * 0.1
+    cls_table[:, 1] = 0.3
+    gts = [[0, 0, 32, 32], [0, 0, 16, 16]]
+    for shared, expected in (('smallest', {2, 3, 6, 7, 8}),
+                             ('exclude', {2, 3, 6, 7, 8, 9, 10, 11, 12})):
+        result = assign(APSAssigner(use_spatial=False, shared_points=shared), points, sizes,
+                        cls_table, [0.1] * 16, gts, [0, 1])
+        assert pos_set(result, 2) == {0, 1, 4, 5}
+        assert pos_set(result, 1) == expected
+
+
+def test_released_costs_by_hand():
+    """official=True: the second gt of a point costs a two-hot target; L_reg is the released
+    1 - GIoU with the +1 smoothing in stride units; gts are ordered by (w + 1)(h + 1)."""
+    focal, giou = _real_losses()
+    gen = torch.Generator().manual_seed(1)
+    scores = torch.randn(4, 5, generator=gen)
+    pred = torch.tensor([[4., 4., 28., 20.]]).repeat(4, 1)
+    gts = torch.tensor([[0., 0., 16., 16.], [0., 0., 40., 40.]])
+    labels = torch.tensor([3, 1])
+    pts = torch.tensor([0, 1, 1])
+    gis = torch.tensor([0, 0, 1])
+    extra = torch.tensor([-1, -1, 3])  # pair 2: point 1's second gt, its first has class 3
+    l_cls, _ = APSAssigner.pair_costs(scores, pred, gts, labels, pts, gis, focal, giou,
+                                      extra_labels=extra)
+    target = torch.zeros(3, 5)
+    target[0, 3] = target[1, 3] = 1
+    target[2, 1] = target[2, 3] = 1
+    torch.testing.assert_close(l_cls, focal(scores[pts], target, reduction_override='none').sum(1))
+    # point (12, 12), stride 8: pred (l, t, r, b) = (1, 1, 2, 1), gt 1 (1.5, 1.5, .5, .5):
+    # I = 1.5 * 1.5, U = 4 + 6 - 2.25 = 7.75, C = 3.5 * 2.5 = 8.75:
+    # GIoU = 3.25 / 8.75 - 1 / 8.75 = 2.25 / 8.75
+    priors = torch.tensor([[12., 12., 8., 8.]])
+    cost = APSAssigner.released_reg_costs(priors, pred[:1], gts[:1], torch.tensor([0]),
+                                          torch.tensor([0]))
+    assert cost.item() == pytest.approx(1 - 2.25 / 8.75, abs=1e-6)
+    # a 12 x 1 box is smaller than a 4 x 4 one, but larger with the +1 pixel convention
+    boxes = torch.tensor([[0., 0., 12., 1.], [0., 0., 4., 4.]])
+    assert APSAssigner().gt_areas(boxes).argmin().item() == 0
+    assert APSAssigner(official=True).gt_areas(boxes).argmin().item() == 1
+
+
+def test_bad_coordinates_and_missing_strides_are_named():
+    aps = APSAssigner()
+    pred, sizes = _real_image()
+    for value in (math.nan, math.inf):
+        gt = InstanceData(bboxes=torch.tensor([[0., 0., 30., value]]), labels=torch.tensor([0]))
+        with pytest.raises(ValueError, match=r'gt_instances\.bboxes'):
+            aps.assign(pred, sizes, gt)
+    bad = pred.clone()
+    bad.bboxes = bad.bboxes.clone()
+    bad.bboxes[3, 1] = math.nan
+    gt = InstanceData(bboxes=torch.tensor([[0., 0., 30., 30.]]), labels=torch.tensor([0]))
+    with pytest.raises(ValueError, match=r'pred_instances\.bboxes'):
+        aps.assign(bad, sizes, gt)
+    no_strides = InstanceData(priors=pred.priors[:, :2], scores=pred.scores, bboxes=pred.bboxes)
+    with pytest.raises(ValueError, match='with_stride=True'):
+        APSAssigner(official=True).assign(no_strides, sizes, gt)

@@ -1,17 +1,25 @@
 """Benchmark MMMC's pieces against their baselines in one run.
 
     python tools/analysis_tools/benchmark_aps_assigner.py [--num-gts 50] [--img-size 800 1216]
-        [--num-classes 80] [--box-sizes coco uniform] [--repeat 5] [--device cpu|cuda]
+        [--num-classes 80] [--box-sizes coco uniform] [--modes paper official] [--repeat 5]
+        [--device cpu|cuda]
         [--head-img-size 512 512] [--head-repeat 5] [--threads N] [--skip-head]
         [--detector] [--detector-img-size 800 1216]
 
-1. **APS** (``APSAssigner``: all gts at once, batched torch EM) against a PAA-style assigner that
-   runs the same algorithm one gt at a time and fits ``sklearn.mixture.GaussianMixture`` per gt,
-   as the official MMMC code (HaoGood/MOD) and mmdet's PAA head do
-   (:func:`per_gt_reference_assign`). Both get the same image: ``--num-gts`` random boxes (COCO's
-   small / medium / large mix, or large uniform boxes, see :func:`make_image`), random logits and
-   predicted boxes on a 5-level FPN grid (strides 8-128) of ``--img-size``. Reported: the median
-   time of each, the speed-up, and the fraction of points both assign identically.
+1. **APS, both modes**, each against its slow reference on the same image: ``--num-gts`` random
+   boxes (COCO's small / medium / large mix, or large uniform boxes, see
+   :func:`mmext.testing.aps_reference.make_image`), random logits and predicted boxes on a 5-level
+   FPN grid (strides 8-128) of ``--img-size``:
+
+   * paper mode (``APSAssigner()``: all gts at once, batched torch EM) against a PAA-style
+     assigner that runs the same algorithm one gt at a time and fits
+     ``sklearn.mixture.GaussianMixture`` per gt (:func:`mmext.testing.aps_reference.
+     per_gt_reference_assign`), the way the released code and mmdet's PAA head run their GMMs;
+   * official mode (``APSAssigner(official=True)``) against the literal port of the released
+     assignment (:func:`mmext.testing.mod_reference.mod_assign`, HaoGood/MOD's loops and sklearn).
+
+   Reported: the median time of each, the speed-up, and the fraction of points both assign
+   identically.
    The GMM split alone (one batched EM vs one sklearn fit per gt) is timed too.
 2. **RFA head vs FCOS head**: inference latency of ``RFAFCOSHead`` (DCNv2 at tower conv 1) and of
    mmdet's ``FCOSHead`` (256 channels, 4 tower convs, GN, 80 classes) on the same FPN features of a
@@ -26,170 +34,15 @@ shared CPU vary run to run: compare the ratios, which come from one run.
 """
 import argparse
 import importlib.util
-import math
 import statistics
 import time
 import warnings
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import torch
 
-FCOS_RANGES = ((-1, 64), (64, 128), (128, 256), (256, 512), (512, 1e8))
-STRIDES = (8, 16, 32, 64, 128)
-
-
-def per_gt_reference_assign(points: torch.Tensor,
-                            num_level_priors: Sequence[int],
-                            scores: torch.Tensor,
-                            pred_bboxes: torch.Tensor,
-                            gt_bboxes: torch.Tensor,
-                            gt_labels: torch.Tensor,
-                            loss_cls,
-                            loss_bbox,
-                            topk: int = 9,
-                            candidate_count: str = 'min',
-                            num_levels: int = 2,
-                            scale_standard: str = 'comb',
-                            score: str = 'paper',
-                            separation: str = 'component',
-                            use_scale: bool = True,
-                            use_spatial: bool = True,
-                            regress_ranges=FCOS_RANGES,
-                            gmm_scale: float = 10.0,
-                            gmm_precision_init: float = 0.1) -> torch.Tensor:
-    """APS one gt at a time with sklearn's GaussianMixture: a slow literal reference.
-
-    Follows the paper's steps (and the official code's options) as ``APSAssigner`` documents
-    them, with Python loops over gts and levels, the per-point losses computed directly from a
-    one-hot target, and one sklearn GMM fit per gt. Returns (P,) 1-based gt indices (0 =
-    background); a point chosen by several gts goes to the smallest.
-    """
-    import numpy as np
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.mixture import GaussianMixture
-
-    num_points, num_classes = scores.shape
-    device = scores.device
-    assigned = torch.zeros(num_points, dtype=torch.long, device=device)
-    best_area = torch.full((num_points, ), float('inf'), device=device)
-    bounds = np.cumsum([0] + list(num_level_priors))
-    areas = (gt_bboxes[:, 2] - gt_bboxes[:, 0]) * (gt_bboxes[:, 3] - gt_bboxes[:, 1])
-    for g in range(len(gt_bboxes)):
-        box = gt_bboxes[g]
-        levels = []
-        for lvl in range(len(num_level_priors)):
-            start, end = int(bounds[lvl]), int(bounds[lvl + 1])
-            pts = points[start:end]
-            ltrb = torch.stack([pts[:, 0] - box[0], pts[:, 1] - box[1], box[2] - pts[:, 0],
-                                box[3] - pts[:, 1]], 1)
-            inside = ltrb.min(1).values > 0
-            if not use_scale:
-                lo, hi = regress_ranges[lvl]
-                dist = ltrb.max(1).values
-                inside &= (dist >= lo) & (dist <= hi)
-            idx = inside.nonzero(as_tuple=True)[0] + start
-            if len(idx) == 0:
-                continue
-            onehot = torch.zeros(len(idx), num_classes, device=device)
-            onehot[:, int(gt_labels[g])] = 1
-            l_cls = loss_cls(scores[idx], onehot, reduction_override='none').sum(1)
-            l_reg = loss_bbox(pred_bboxes[idx], box[None].expand(len(idx), 4),
-                              reduction_override='none').reshape(-1)
-            order = torch.argsort(l_cls + l_reg, stable=True)
-            n = min(topk, len(idx)) if candidate_count == 'min' else len(idx)
-            keep = order[:n]
-            levels.append((idx[keep], l_cls[keep], l_reg[keep]))
-        if not levels:
-            continue
-        if use_scale:
-            standard = dict(comb=lambda c, r: c + r, cls=lambda c, r: c,
-                            reg=lambda c, r: r)[scale_standard]
-            means = torch.stack([standard(c, r).mean() for _, c, r in levels])
-            order = torch.argsort(means, stable=True)[:num_levels]
-            levels = [levels[int(i)] for i in order]
-        idx = torch.cat([lv[0] for lv in levels])
-        l_cls = torch.cat([lv[1] for lv in levels])
-        l_reg = torch.cat([lv[2] for lv in levels])
-        if not use_spatial:
-            pos = torch.ones(len(idx), dtype=torch.bool, device=device)
-        else:
-            gap = (l_cls - l_reg).abs()
-            if score == 'paper':
-                s_f = torch.softmax(l_cls, 0) + torch.softmax(l_reg, 0)
-                s_m = 1.0 / (1.0 + torch.exp(gap))
-                s = torch.sqrt(s_f * s_m)
-            elif len(levels) >= 2:
-                s = torch.sqrt(torch.sigmoid(gap) * (l_cls + l_reg))
-            else:
-                s = l_cls + l_reg
-            if len(s) == 1:
-                pos = torch.ones(1, dtype=torch.bool, device=device)
-            else:
-                s = s.cpu()
-                x = (s * gmm_scale).double().numpy().reshape(-1, 1)
-                gmm = GaussianMixture(
-                    n_components=2,
-                    weights_init=[0.5, 0.5],
-                    means_init=np.array([x.min(), x.max()]).reshape(2, 1),
-                    precisions_init=np.full((2, 1, 1), gmm_precision_init))
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore', ConvergenceWarning)
-                    gmm.fit(x)
-                fg = gmm.predict(x) == 0
-                if separation == 'official' and fg.any():
-                    loglik = gmm.score_samples(x)
-                    fg_idx = np.nonzero(fg)[0]
-                    peak = fg_idx[np.argmax(loglik[fg])]
-                    fg = fg & (s.numpy() <= s.numpy()[peak])
-                pos = torch.from_numpy(fg).to(device)
-        chosen = idx[pos]
-        chosen = chosen[areas[g] < best_area[chosen]]  # ties stay with the earlier gt
-        best_area[chosen] = areas[g]
-        assigned[chosen] = g + 1
-    return assigned
-
-
-def make_image(num_gts: int,
-               img_size: Sequence[int],
-               num_classes: int,
-               seed: int = 0,
-               box_sizes: str = 'uniform'):
-    """Random FPN points, logits, predicted boxes and gts for one image.
-
-    ``box_sizes='coco'``: COCO's mix of 41 % small (sqrt(area) 8-32 px), 34 % medium (32-96 px)
-    and 25 % large (96-400 px) boxes, aspect ratios 1/2-2; ``'uniform'``: sides uniform between
-    12 px and 35 % of the image plus 12 px (large boxes that cover most of the image).
-    """
-    gen = torch.Generator().manual_seed(seed)
-    height, width = img_size
-    points, num_level_priors = [], []
-    for s in STRIDES:
-        ys, xs = torch.meshgrid(torch.arange((height + s - 1) // s),
-                                torch.arange((width + s - 1) // s), indexing='ij')
-        pts = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() * s + s // 2
-        points.append(pts)
-        num_level_priors.append(len(pts))
-    points = torch.cat(points)
-    if box_sizes == 'coco':
-        bucket = torch.multinomial(torch.tensor([0.41, 0.34, 0.25]), num_gts, replacement=True,
-                                   generator=gen)
-        low = torch.tensor([8.0, 32.0, 96.0])[bucket]
-        high = torch.tensor([32.0, 96.0, 400.0])[bucket]
-        side = low + torch.rand(num_gts, generator=gen) * (high - low)
-        ratio = torch.exp((torch.rand(num_gts, generator=gen) * 2 - 1) * math.log(2))
-        wh = torch.stack([side * ratio.sqrt(), side / ratio.sqrt()], 1)
-        wh = torch.minimum(wh, torch.tensor([width - 1.0, height - 1.0]))
-    elif box_sizes == 'uniform':
-        wh = torch.rand(num_gts, 2, generator=gen) * 0.35 * torch.tensor([width, height]) + 12
-    else:
-        raise ValueError(f'box_sizes={box_sizes!r} is not one of coco, uniform')
-    xy = torch.rand(num_gts, 2, generator=gen) * (torch.tensor([width, height]) - wh)
-    gt_bboxes = torch.cat([xy, xy + wh], 1)
-    gt_labels = torch.randint(0, num_classes, (num_gts, ), generator=gen)
-    scores = torch.randn(len(points), num_classes, generator=gen) * 1.5 - 4
-    ltrb = torch.rand(len(points), 4, generator=gen) * 120 + 4
-    pred_bboxes = torch.cat([points - ltrb[:, :2], points + ltrb[:, 2:]], 1)
-    return points, num_level_priors, scores, pred_bboxes, gt_bboxes, gt_labels
+from mmext.testing.aps_reference import STRIDES, make_image, per_gt_reference_assign
+from mmext.testing.mod_reference import mod_assign_decoded
 
 
 def _median_time(fn, repeat: int, warmup: int = 1, device: str = 'cpu') -> float:
@@ -212,19 +65,22 @@ def _median_time(fn, repeat: int, warmup: int = 1, device: str = 'cpu') -> float
 
 
 def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int, box_sizes: str,
-                   device: str = 'cpu') -> dict:
+                   device: str = 'cpu', official: bool = False) -> dict:
+    """Time ``APSAssigner`` (``official`` or paper mode) and its slow reference on one image."""
     import mmext  # noqa: F401
     from mmdet.registry import MODELS, TASK_UTILS
     from mmdet.utils import register_all_modules
     from mmengine.structures import InstanceData
     register_all_modules(init_default_scope=False)
-    assigner = TASK_UTILS.build(dict(type='APSAssigner'))
+    assigner = TASK_UTILS.build(dict(type='APSAssigner', official=official))
     loss_cls = MODELS.build(dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25))
     loss_bbox = MODELS.build(dict(type='GIoULoss'))
     image = make_image(num_gts, img_size, num_classes, box_sizes=box_sizes)
     points, nlp, scores, pred, gts, labels = (t.to(device) if torch.is_tensor(t) else t
                                               for t in image)
-    pred_instances = InstanceData(priors=points, scores=scores, bboxes=pred)
+    stride = torch.cat([points.new_full((n, 1), float(s)) for n, s in zip(nlp, STRIDES)])
+    priors = torch.cat([points, stride, stride], 1)
+    pred_instances = InstanceData(priors=priors, scores=scores, bboxes=pred)
     gt_instances = InstanceData(bboxes=gts, labels=labels)
 
     def run_aps():
@@ -233,6 +89,9 @@ def bench_assigner(num_gts: int, img_size, num_classes: int, repeat: int, box_si
 
     def run_ref():
         with torch.no_grad():
+            if official:  # the released code runs on the CPU here (its .cuda() calls dropped)
+                return mod_assign_decoded(points.cpu(), nlp, scores.cpu(), pred.cpu(),
+                                          gts.cpu(), labels.cpu(), STRIDES).to(device)
             return per_gt_reference_assign(points, nlp, scores, pred, gts, labels, loss_cls,
                                            loss_bbox)
 
@@ -325,6 +184,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--num-classes', type=int, default=80)
     parser.add_argument('--box-sizes', nargs='+', choices=['coco', 'uniform'],
                         default=['coco', 'uniform'], help='gt size distributions to run')
+    parser.add_argument('--modes', nargs='+', choices=['paper', 'official'],
+                        default=['paper', 'official'], help='assigner modes to run')
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     parser.add_argument('--head-img-size', type=int, nargs=2, default=[512, 512],
@@ -337,6 +198,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--detector-img-size', type=int, nargs=2, default=[800, 1216],
                         metavar=('H', 'W'))
     args = parser.parse_args(argv)
+    args.modes = [mode == 'official' for mode in args.modes]
     if importlib.util.find_spec('sklearn') is None:
         parser.error('the per-gt reference fits sklearn.mixture.GaussianMixture: install '
                      'scikit-learn (pip install -r requirements/tests.txt)')
@@ -346,15 +208,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         torch.set_num_threads(args.threads)
 
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')
-    for box_sizes in args.box_sizes:
-        res = bench_assigner(args.num_gts, args.img_size, args.num_classes, args.repeat,
-                             box_sizes, args.device)
-        print(f'APS assigner, {args.num_gts} gts ({box_sizes} sizes), {res["points"]} points, '
-              f'{args.num_classes} classes (image {args.img_size[0]}x{args.img_size[1]}):')
-        print(f'  APSAssigner (batched EM)          {res["t_aps"] * 1e3:9.1f} ms')
-        print(f'  per-gt loop + sklearn GMM (PAA)   {res["t_ref"] * 1e3:9.1f} ms')
-        print(f'  speed-up                          {res["t_ref"] / res["t_aps"]:9.1f}x')
-        print(f'  identical assignments             {res["agree"] * 100:9.2f} % of points')
+    names = {False: ('APSAssigner() (paper mode)', 'per-gt loop + sklearn GMM (PAA)'),
+             True: ('APSAssigner(official=True)', 'released code, literal port')}
+    for official in args.modes:
+        for box_sizes in args.box_sizes:
+            res = bench_assigner(args.num_gts, args.img_size, args.num_classes, args.repeat,
+                                 box_sizes, args.device, official=official)
+            print(f'APS assigner, {"official" if official else "paper"} mode, {args.num_gts} gts '
+                  f'({box_sizes} sizes), {res["points"]} points, {args.num_classes} classes '
+                  f'(image {args.img_size[0]}x{args.img_size[1]}):')
+            print(f'  {names[official][0]:<34}{res["t_aps"] * 1e3:9.1f} ms')
+            print(f'  {names[official][1]:<34}{res["t_ref"] * 1e3:9.1f} ms')
+            print(f'  {"speed-up":<34}{res["t_ref"] / res["t_aps"]:9.1f}x')
+            print(f'  {"identical assignments":<34}{res["agree"] * 100:9.2f} % of points')
     res = bench_gmm(args.num_gts, args.repeat)
     print(f'GMM split alone, {args.num_gts} gts x 18 candidates (CPU):')
     print(f'  batched_gmm_1d (one EM for all)   {res["t_torch"] * 1e3:9.1f} ms')

@@ -1,6 +1,6 @@
 """Aligned points sampler (APS) of MMMC (arXiv 2112.08902, Sec. 3.2)."""
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -10,80 +10,140 @@ from mmdet.utils import ConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmext.structures import ltrb_giou
 from ...utils.batched_gmm import batched_gmm_1d
 
 INF = 1e8
+
+
+class PairCosts(NamedTuple):
+    """The in-box (point, gt) pairs of one image and their losses; ``Q`` pairs.
+
+    ``point`` and ``gt`` (Q,) long, ascending by ``point * G + gt``; ``cls`` and ``reg`` (Q,)
+    float: ``L_cls`` and ``L_reg`` of each pair; ``dense`` (G, P): ``L_cls + L_reg`` of every
+    pair, ``inf`` where the point is no candidate of the gt.
+    """
+    point: Tensor
+    gt: Tensor
+    cls: Tensor
+    reg: Tensor
+    dense: Tensor
+
+
+class Candidates(NamedTuple):
+    """Candidates of ``R`` gts, ``M`` slots each (padding where ``valid`` is False).
+
+    ``pair`` (R, M) long: index into the :class:`PairCosts` pairs; ``cls`` and ``reg`` (R, M):
+    their losses (0 at padding); ``valid`` (R, M) bool; ``levels_used`` (R,) long: the number of
+    levels the candidates come from.
+    """
+    pair: Tensor
+    cls: Tensor
+    reg: Tensor
+    valid: Tensor
+    levels_used: Tensor
 
 
 @TASK_UTILS.register_module()
 class APSAssigner(BaseAssigner):
     """Assign points to ground truths by their own classification and regression losses.
 
-    The aligned points sampler of MMMC (arXiv 2112.08902, Sec. 3.2). For every ground truth
-    (all of an image's ground truths at once, no loop over them):
+    The aligned points sampler of MMMC (arXiv 2112.08902, Sec. 3.2). All ground truths of an
+    image are processed at once (no loop over them); :meth:`assign` runs the paper's steps, one
+    method each:
 
-    1. **Candidates** (Eqs. 4-5). Points strictly inside the gt box, on every FPN level. Each
-       (point, gt) pair costs ``L_cls + L_reg``: ``L_cls`` is the classification loss of the point
-       summed over classes for a one-hot target of the gt's class, ``L_reg`` the box loss of the
-       point's decoded prediction against the gt box. On each level the ``N_l`` cheapest points are
-       kept: ``N_l = min(K, count)`` (``candidate_count='min'``, what the text "limited within K"
-       and the official code do) or all in-box points (``'max'``, Eq. 4 as printed,
-       ``max(K, count)``).
-    2. **Scale** (Eq. 6). The ``num_levels`` (2) levels with the lowest mean loss over their
-       candidates are kept. The mean is of ``L_cls + L_reg`` (``scale_standard='comb'``), of
-       ``L_cls`` (``'cls'``) or of ``L_reg`` (``'reg'``), the three standards of Table 1. With
-       ``use_scale=False`` (Table 6, "spatial only") the learnt scale step is replaced by FCOS's
-       rigid one: a point is a candidate only if its largest distance to the gt box sides lies in
-       its level's ``regress_ranges``; candidates of all levels are kept.
-    3. **Spatial** (Eqs. 7-10). Every candidate ``j`` of the kept levels gets a score ``S``:
+    1. **In-box pairs and their losses** (:meth:`inbox_pairs`, :meth:`pair_costs`). The points
+       strictly inside a gt box, on every FPN level, are its possible candidates. Each (point, gt)
+       pair costs ``L_cls + L_reg``: ``L_cls`` is the classification loss of the point summed over
+       classes for a one-hot target of the gt's class, ``L_reg`` the box loss of the point's
+       decoded prediction against the gt box. ``max_gts_per_point=2`` restricts each point to
+       its two smallest enclosing gts (the released code; the paper has no such limit).
+    2. **Candidates per level** (Eqs. 4-5, :meth:`level_candidates`). On each level the ``N_l``
+       cheapest in-box points: ``N_l = min(K, count)`` (``candidate_count='min'``, what the text
+       "limited within K" and the released code do) or all in-box points (``'max'``, Eq. 4 as
+       printed, ``max(K, count)``).
+    3. **Scale** (Eq. 6, :meth:`select_levels`). The ``num_levels`` (2) levels with the lowest
+       mean loss over their candidates are kept. The mean is of ``L_cls + L_reg``
+       (``scale_standard='comb'``), of ``L_cls`` (``'cls'``) or of ``L_reg`` (``'reg'``), the
+       three standards of Table 1. With ``use_scale=False`` (Table 6, "spatial only") the learnt
+       scale step is replaced by FCOS's rigid one: a point is a candidate only if its largest
+       distance to the gt box sides lies in its level's ``regress_ranges``; candidates of all
+       levels are kept.
+    4. **Score** (Eqs. 7-9, :meth:`candidate_scores`); lower is better. With ``S_f =
+       softmax(L_cls)_j + softmax(L_reg)_j`` over the gt's candidates (Eq. 7), a cost:
 
-       * ``score='paper'`` (default): ``S_f = softmax(L_cls)_j + softmax(L_reg)_j`` over the gt's
-         candidates (Eq. 7), ``S_m = 1 / (1 + exp|L_cls - L_reg|)`` (Eq. 8), ``S = sqrt(S_f S_m)``
-         (Eq. 9). Note that Eq. 8 decreases as the loss gap grows, so with positives taken from the
-         low-score component it favours large gaps; the official code's factor grows with the gap.
+       * ``score='paper'`` (default): ``S = sqrt(S_f * sigmoid|L_cls - L_reg|)``. The paper's
+         Eq. 8 prints the gap factor as ``S_m = 1 / (1 + exp|L_cls - L_reg|)``, which *falls* as
+         the gap grows: multiplied with the cost ``S_f`` and read "lower is better" it would
+         prefer the candidates whose two losses disagree most, the opposite of the paper's aim
+         (aligned points). The consistent reading takes the gap term as a cost too:
+         ``1 - S_m = sigmoid|gap|``, the factor of the released code. This is the default.
+       * ``score='printed'``: Eq. 8 as printed, ``S = sqrt(S_f * S_m)``.
        * ``score='official'`` (HaoGood/MOD ``loss.py``): ``S = sqrt(sigmoid|L_cls - L_reg| *
          (L_cls + L_reg))`` when two levels are kept, plain ``L_cls + L_reg`` when only one level
-         has candidates.
+         has candidates (the released code computes the softmaxes and does not use them).
+    5. **GMM split** (Eq. 10, :meth:`split_positives`). A two-component 1-D Gaussian mixture is
+       fitted to each gt's ``gmm_scale * S`` (batched EM, :func:`~mmext.models.utils.
+       batched_gmm_1d`, initialised as the released code does: means at the min and max score,
+       weights 0.5, precisions ``gmm_precision_init``). The component initialised at the minimum
+       holds the positives (``separation='component'``, Eq. 10). With ``separation='official'``
+       only those of its points whose score is at most the score of its highest-likelihood point
+       are kept (the released code, after PAA). A gt with a single candidate takes it as its
+       positive. With ``use_spatial=False`` (Table 6, "scale only") all candidates of the kept
+       levels are positives.
+    6. **Shared points** (:meth:`resolve_shared_points`). ``shared_points='smallest'`` (default):
+       every gt chooses its positives independently, and a point chosen by several gts goes to the
+       smallest of them (ties: the lower gt index); the larger gt loses that point and gets no
+       replacement. ``shared_points='exclude'`` (the released order): gts are processed by
+       increasing area, and a point that is already positive for a smaller gt is removed from the
+       larger gts' candidates *before* they choose theirs (so they can choose another point).
+       It is run in waves (:meth:`exclusion_waves`): gts that share no possible candidate are
+       independent, so each wave takes every gt whose smaller neighbours are done; the loop runs
+       over the nesting depth of the boxes (1-3 waves in COCO-like scenes), not over the gts.
 
-       A two-component 1-D Gaussian mixture is fitted to each gt's ``gmm_scale * S`` (batched EM,
-       :func:`~mmext.models.utils.batched_gmm_1d`, initialised as the official code does: means at
-       the min and max score, weights 0.5, precisions ``gmm_precision_init``). The component
-       initialised at the minimum holds the positives (``separation='component'``, Eq. 10). With
-       ``separation='official'`` only those of its points whose score is at most the score of its
-       highest-likelihood point are kept (the official code, after PAA). A gt with a single
-       candidate takes it as its positive. With ``use_spatial=False`` (Table 6, "scale only") all
-       candidates of the kept levels are positives.
+    Every other point is negative (there is no ignore region). A gt with no point inside its box
+    (a box smaller than the stride between two points, a zero-area or an out-of-image box) gets no
+    positive, and the image still trains.
 
-    Every other point is negative (there is no ignore region). A point chosen by several gts goes to
-    the smallest one (the official code processes gts by increasing area and, on such a clash,
-    drops the later gt's positives altogether; here only the shared points move). A gt with no point
-    inside its box gets no positive. ``max_gts_per_point=2`` reproduces the official restriction of
-    each point's candidacy to its two smallest enclosing gts (the paper has no such limit).
+    ``official=True`` reproduces the assignment of the released code (HaoGood/MOD,
+    ``FCOSLossComputation._call_for_stats``) and sets, whatever the other arguments say:
+
+    * ``score='official'``, ``separation='official'``, ``candidate_count='min'``;
+    * ``max_gts_per_point=2`` and ``shared_points='exclude'``;
+    * ``L_cls`` of a point's *second* gt is the loss of a two-hot target (the classes of both of
+      its gts), as the released code builds it; the first gt's is one-hot;
+    * ``L_reg = 1 - GIoU`` with the released ``+1`` smoothing of the IoU
+      (:func:`~mmext.structures.ltrb_giou`) on the point's distances in stride units, instead of
+      ``loss_bbox``; this needs the strides: ``pred_instances.priors`` (P, 4) as mmdet's
+      ``MlvlPointGenerator(with_stride=True)`` gives them;
+    * the GMM's threshold is compared on the scaled scores, as the released code does.
+
+    ``mmext.testing.mod_reference`` is a literal port of the released assignment (loops, one
+    sklearn fit per gt); the tests check that ``official=True`` gives the same assignments.
 
     The losses come from the caller's loss modules (``loss_cls`` and ``loss_bbox`` of
     :meth:`assign`, e.g. the head's own ``FocalLoss`` and ``GIoULoss``, called with
     ``reduction_override='none'``); without them the assigner builds ``cls_cost`` and ``reg_cost``.
-    The classification loss must be element-wise over classes (sigmoid focal loss, BCE): the cost
-    of a point for class ``c`` is then ``sum_k l(x_k, 0) + l(x_c, 1) - l(x_c, 0)``, so the loss
-    runs once over the candidate points' logits (all-negative targets) and twice over one logit
-    per (point, gt) pair, instead of over all classes of every pair (:meth:`pair_costs`).
+    The classification loss must be element-wise over classes (sigmoid focal loss, BCE).
 
     Args:
         topk (int): ``K``, candidates per level. Defaults to 9.
-        candidate_count (str): 'min' or 'max', see step 1. Defaults to 'min'.
+        candidate_count (str): 'min' or 'max', see step 2. Defaults to 'min'.
         num_levels (int): FPN levels kept per gt. Defaults to 2.
-        scale_standard (str): 'comb', 'cls' or 'reg', see step 2. Defaults to 'comb'.
-        score (str): 'paper' or 'official', see step 3. Defaults to 'paper'.
-        separation (str): 'component' or 'official', see step 3. Defaults to 'component'.
+        scale_standard (str): 'comb', 'cls' or 'reg', see step 3. Defaults to 'comb'.
+        score (str): 'paper', 'printed' or 'official', see step 4. Defaults to 'paper'.
+        separation (str): 'component' or 'official', see step 5. Defaults to 'component'.
         use_scale (bool): the loss-driven scale step (Table 6). Defaults to True.
         use_spatial (bool): the score + GMM spatial step (Table 6). Defaults to True.
         regress_ranges (Sequence[Tuple[float, float]]): per-level ranges used when
             ``use_scale=False``. Defaults to FCOS's.
-        max_gts_per_point (int, optional): see above. Defaults to None (no limit).
-        gmm_scale (float): the scores are multiplied by it before the GMM (official: 10).
-        gmm_precision_init (float): initial precision of both components (official: 0.1).
+        max_gts_per_point (int, optional): see step 1. Defaults to None (no limit).
+        shared_points (str): 'smallest' or 'exclude', see step 6. Defaults to 'smallest'.
+        official (bool): the released code's assignment, see above. Defaults to False.
+        gmm_scale (float): the scores are multiplied by it before the GMM (released: 10).
+        gmm_precision_init (float): initial precision of both components (released: 0.1).
         gmm_max_iter (int), gmm_tol (float), gmm_reg_covar (float): EM settings (sklearn's
-            defaults 100, 1e-3, 1e-6, as the official code uses them).
+            defaults 100, 1e-3, 1e-6, as the released code uses them).
         cls_cost (dict): classification loss used when :meth:`assign` gets none.
         reg_cost (dict): box loss used when :meth:`assign` gets none.
     """
@@ -101,6 +161,8 @@ class APSAssigner(BaseAssigner):
                                                                   (128, 256), (256, 512),
                                                                   (512, INF)),
                  max_gts_per_point: Optional[int] = None,
+                 shared_points: str = 'smallest',
+                 official: bool = False,
                  gmm_scale: float = 10.0,
                  gmm_precision_init: float = 0.1,
                  gmm_max_iter: int = 100,
@@ -111,9 +173,11 @@ class APSAssigner(BaseAssigner):
                      loss_weight=1.0),
                  reg_cost: ConfigType = dict(type='GIoULoss', loss_weight=1.0)) -> None:
         choices = dict(candidate_count=('min', 'max'), scale_standard=('comb', 'cls', 'reg'),
-                       score=('paper', 'official'), separation=('component', 'official'))
+                       score=('paper', 'printed', 'official'),
+                       separation=('component', 'official'),
+                       shared_points=('smallest', 'exclude'))
         given = dict(candidate_count=candidate_count, scale_standard=scale_standard, score=score,
-                     separation=separation)
+                     separation=separation, shared_points=shared_points)
         for name, value in given.items():
             if value not in choices[name]:
                 raise ValueError(f'APSAssigner: {name}={value!r} is not one of {choices[name]}')
@@ -123,6 +187,10 @@ class APSAssigner(BaseAssigner):
         if max_gts_per_point is not None and max_gts_per_point < 1:
             raise ValueError(f'APSAssigner: max_gts_per_point={max_gts_per_point} must be >= 1 '
                              'or None')
+        if official:
+            score, separation, candidate_count = 'official', 'official', 'min'
+            max_gts_per_point, shared_points = 2, 'exclude'
+        self.official = official
         self.topk = topk
         self.candidate_count = candidate_count
         self.num_levels = num_levels
@@ -133,6 +201,7 @@ class APSAssigner(BaseAssigner):
         self.use_spatial = use_spatial
         self.regress_ranges = [tuple(float(v) for v in r) for r in regress_ranges]
         self.max_gts_per_point = max_gts_per_point
+        self.shared_points = shared_points
         self.gmm_scale = gmm_scale
         self.gmm_precision_init = gmm_precision_init
         self.gmm_max_iter = gmm_max_iter
@@ -140,52 +209,6 @@ class APSAssigner(BaseAssigner):
         self.gmm_reg_covar = gmm_reg_covar
         self.cls_cost = MODELS.build(cls_cost)
         self.reg_cost = MODELS.build(reg_cost)
-
-    # ------------------------------------------------------------------ costs
-    @staticmethod
-    def pair_costs(scores: Tensor,
-                   pred_bboxes: Tensor,
-                   gt_bboxes: Tensor,
-                   gt_labels: Tensor,
-                   point_inds: Tensor,
-                   gt_inds: Tensor,
-                   loss_cls: nn.Module,
-                   loss_bbox: nn.Module,
-                   block_elements: int = 1 << 17) -> Tuple[Tensor, Tensor]:
-        """Per-pair losses ``(L_cls, L_reg)``, each (num_pairs,), for pairs (point, gt).
-
-        ``L_cls`` is ``loss_cls`` summed over classes for a one-hot target of the gt's class and
-        ``L_reg`` is ``loss_bbox`` between the point's predicted box and the gt box, both with
-        ``reduction_override='none'``. ``L_cls`` is assembled from the all-negative loss of each
-        candidate point (once per point, whatever its number of gts) and the loss of the one
-        logit of the gt's class under a positive and a negative target. The all-negative loss
-        runs on the CPU over blocks of about ``block_elements`` logits: the loss makes many
-        element-wise passes, and a block that fits in the cache makes them cheaper than passes
-        over all points; the values are those of a single call (on other devices it is one
-        call).
-        """
-        if point_inds.numel() == 0:
-            empty = scores.new_zeros((0, ))
-            return empty, empty
-        is_candidate = torch.zeros(scores.size(0), dtype=torch.bool, device=scores.device)
-        is_candidate[point_inds] = True
-        rows = (is_candidate.cumsum(0) - 1)[point_inds]
-        logits = scores[is_candidate]
-        if logits.device.type == 'cpu':
-            block_rows = max(1, block_elements // max(1, logits.size(1)))
-        else:  # accelerators: one call, as kernel launches cost more than memory traffic
-            block_rows = max(1, logits.size(0))
-        neg_sum = torch.cat([
-            loss_cls(block, torch.zeros_like(block), reduction_override='none').sum(-1)
-            for block in logits.split(block_rows)
-        ])
-        pair_logits = logits[rows, gt_labels[gt_inds]][:, None]
-        pos = loss_cls(pair_logits, torch.ones_like(pair_logits), reduction_override='none')
-        neg = loss_cls(pair_logits, torch.zeros_like(pair_logits), reduction_override='none')
-        cls_costs = neg_sum[rows] + (pos - neg)[:, 0]
-        reg_costs = loss_bbox(pred_bboxes[point_inds], gt_bboxes[gt_inds],
-                              reduction_override='none')
-        return cls_costs.float(), reg_costs.reshape(-1).float()
 
     # ------------------------------------------------------------------ assign
     @torch.no_grad()
@@ -201,8 +224,9 @@ class APSAssigner(BaseAssigner):
 
         Args:
             pred_instances (InstanceData): of one image, with ``priors`` (P, 2) or (P, 4) points
-                (x, y first), ``scores`` (P, C) classification logits and ``bboxes`` (P, 4) the
-                decoded predicted boxes (x1, y1, x2, y2) in image coordinates. Levels are
+                (x, y first; with 4 columns the last two are the level's strides, needed by
+                ``official=True``), ``scores`` (P, C) classification logits and ``bboxes`` (P, 4)
+                the decoded predicted boxes (x1, y1, x2, y2) in image coordinates. Levels are
                 concatenated in order.
             num_level_priors (list[int]): number of points on each level, summing to P.
             gt_instances (InstanceData): ``bboxes`` (G, 4) and ``labels`` (G,).
@@ -218,6 +242,33 @@ class APSAssigner(BaseAssigner):
             (-1 for background); ``max_overlaps`` (P,) zeros. Extra properties ``cls_costs`` and
             ``reg_costs`` (P,) hold each positive's ``L_cls`` and ``L_reg`` (0 for background).
         """
+        loss_cls, loss_bbox = self._check_inputs(pred_instances, num_level_priors, gt_instances,
+                                                 gt_instances_ignore, loss_cls, loss_bbox)
+        priors = pred_instances.priors
+        points = priors[:, :2]
+        gt_bboxes = gt_instances.bboxes
+        gt_bboxes = gt_bboxes.tensor if hasattr(gt_bboxes, 'tensor') else gt_bboxes
+        gt_labels = gt_instances.labels
+        num_points, num_gts = points.size(0), gt_bboxes.size(0)
+        gt_bboxes = gt_bboxes.to(points.dtype)
+
+        areas = self.gt_areas(gt_bboxes)
+        inside = self.inbox_pairs(points, num_level_priors, gt_bboxes, areas)  # (P, G)
+        if num_gts == 0 or num_points == 0 or not bool(inside.any()):
+            return self._result(num_points, num_gts, gt_labels, points, None, None)
+        costs = self.pair_costs_of(pred_instances, gt_bboxes, gt_labels, areas, inside,
+                                   loss_cls, loss_bbox)
+        if self.shared_points == 'smallest':
+            all_gts = torch.arange(num_gts, device=points.device)
+            pos_pair = self.choose_positives(all_gts, costs.dense, costs, num_level_priors)
+            pos_pair = self.resolve_shared_points(pos_pair, costs, areas, num_points)
+        else:
+            pos_pair = self.exclusion_waves(costs, areas, num_level_priors, num_points)
+        return self._result(num_points, num_gts, gt_labels, points, costs, pos_pair)
+
+    def _check_inputs(self, pred_instances, num_level_priors, gt_instances, gt_instances_ignore,
+                      loss_cls, loss_bbox) -> Tuple[nn.Module, nn.Module]:
+        """Refuse what the assigner cannot use, naming the field; returns the two losses."""
         if gt_instances_ignore is not None and len(gt_instances_ignore) > 0:
             raise ValueError('APSAssigner does not support ignored gts (the paper has no ignore '
                              'region); pass gt_instances_ignore=None')
@@ -228,156 +279,279 @@ class APSAssigner(BaseAssigner):
                 f'sigmoid loss such as FocalLoss); got {type(loss_cls).__name__} with '
                 'use_sigmoid=False (set loss_cls.use_sigmoid=True)')
         loss_bbox = self.reg_cost if loss_bbox is None else loss_bbox
-        points = pred_instances.priors[:, :2]
-        scores = pred_instances.scores.detach()
-        pred_bboxes = pred_instances.bboxes.detach()
         gt_bboxes = gt_instances.bboxes
-        if hasattr(gt_bboxes, 'tensor'):  # mmdet HorizontalBoxes
-            gt_bboxes = gt_bboxes.tensor
-        gt_labels = gt_instances.labels
-        num_points, num_gts = points.size(0), gt_bboxes.size(0)
+        gt_bboxes = gt_bboxes.tensor if hasattr(gt_bboxes, 'tensor') else gt_bboxes
+        fields = (('gt_instances.bboxes', gt_bboxes), ('pred_instances.priors',
+                                                       pred_instances.priors),
+                  ('pred_instances.bboxes', pred_instances.bboxes),
+                  ('pred_instances.scores', pred_instances.scores))
+        for name, value in fields:
+            if value.numel() and not bool(torch.isfinite(value).all()):
+                bad = (~torch.isfinite(value)).nonzero()[0].tolist()
+                raise ValueError(f'APSAssigner: {name} holds a NaN or inf value (first at index '
+                                 f'{bad}); box coordinates and logits must be finite')
+        num_points = pred_instances.priors.size(0)
         if sum(num_level_priors) != num_points:
             raise ValueError(f'APSAssigner: num_level_priors {list(num_level_priors)} sum to '
                              f'{sum(num_level_priors)} but there are {num_points} priors')
-        num_levels = len(num_level_priors)
-        if not self.use_scale and len(self.regress_ranges) != num_levels:
+        if not self.use_scale and len(self.regress_ranges) != len(num_level_priors):
             raise ValueError(f'APSAssigner: use_scale=False needs one regress range per level; '
-                             f'got {len(self.regress_ranges)} ranges for {num_levels} levels')
+                             f'got {len(self.regress_ranges)} ranges for '
+                             f'{len(num_level_priors)} levels')
+        if self.official and pred_instances.priors.size(1) < 4:
+            raise ValueError('APSAssigner(official=True) computes the released GIoU cost in '
+                             'stride units: pred_instances.priors must be (P, 4) points with '
+                             'strides (x, y, stride_w, stride_h), as '
+                             'MlvlPointGenerator.grid_priors(with_stride=True) gives them; got '
+                             f'shape {tuple(pred_instances.priors.shape)}')
+        return loss_cls, loss_bbox
 
-        device = points.device
-        assigned = torch.zeros(num_points, dtype=torch.long, device=device)
-        zeros = points.new_zeros((num_points, ))
-        if num_gts == 0 or num_points == 0:
-            result = AssignResult(num_gts, assigned, zeros, labels=assigned.new_full(
-                (num_points, ), -1))
-            result.set_extra_property('cls_costs', zeros.clone())
-            result.set_extra_property('reg_costs', zeros.clone())
-            return result
+    # ------------------------------------------------------------------ step 1
+    def gt_areas(self, gt_bboxes: Tensor) -> Tensor:
+        """(G,) areas that order the gts (``max_gts_per_point``, step 6): ``w * h``; with
+        ``official=True`` ``(w + 1) * (h + 1)``, the released code's ``BoxList.area``."""
+        extra = 1.0 if self.official else 0.0
+        return ((gt_bboxes[:, 2] - gt_bboxes[:, 0] + extra) *
+                (gt_bboxes[:, 3] - gt_bboxes[:, 1] + extra))
 
-        # ---- step 1: in-box (point, gt) pairs and their losses
+    def inbox_pairs(self, points: Tensor, num_level_priors: Sequence[int], gt_bboxes: Tensor,
+                    areas: Tensor) -> Tensor:
+        """Step 1: which points may be candidates of which gt, (P, G) bool.
+
+        A point strictly inside the gt box; with ``use_scale=False`` also with its largest
+        distance to the box sides in its level's regress range; with ``max_gts_per_point`` only
+        for that many of its smallest enclosing gts (ties: the lower index).
+
+        Args:
+            points (Tensor): (P, 2) x, y. num_level_priors: points per level.
+            gt_bboxes (Tensor): (G, 4) x1, y1, x2, y2. areas (Tensor): (G,), :meth:`gt_areas`.
+        """
         xs, ys = points[:, 0:1], points[:, 1:2]
         inside = ((xs > gt_bboxes[:, 0]) & (xs < gt_bboxes[:, 2]) & (ys > gt_bboxes[:, 1]) &
                   (ys < gt_bboxes[:, 3]))  # (P, G)
         if not self.use_scale:
-            level_sizes = torch.tensor(list(num_level_priors), device=device)
-            point_level = torch.repeat_interleave(
-                torch.arange(num_levels, device=device), level_sizes)
-            ranges = points.new_tensor(self.regress_ranges)[point_level]  # (P, 2)
+            level = self._point_levels(num_level_priors, points.device)
+            ranges = points.new_tensor(self.regress_ranges)[level]  # (P, 2)
             max_dist = torch.stack((xs - gt_bboxes[:, 0], ys - gt_bboxes[:, 1],
                                     gt_bboxes[:, 2] - xs, gt_bboxes[:, 3] - ys),
                                    dim=-1).amax(-1)
             inside &= (max_dist >= ranges[:, 0:1]) & (max_dist <= ranges[:, 1:2])
-        areas = (gt_bboxes[:, 2] - gt_bboxes[:, 0]) * (gt_bboxes[:, 3] - gt_bboxes[:, 1])
-        if self.max_gts_per_point is not None and num_gts > self.max_gts_per_point:
-            by_area = torch.where(inside, areas[None], areas.new_tensor(math.inf))
-            rank = by_area.argsort(dim=1).argsort(dim=1)
-            inside &= rank < self.max_gts_per_point
-        pair_p, pair_g = inside.nonzero(as_tuple=True)
-        pair_cls, pair_reg = self.pair_costs(scores, pred_bboxes, gt_bboxes, gt_labels, pair_p,
-                                             pair_g, loss_cls, loss_bbox)
-        # (G, P) cost of every in-box pair (inf elsewhere) and the pair it belongs to
-        cost_dense = points.new_full((num_gts, num_points), math.inf)
-        cost_dense[pair_g, pair_p] = pair_cls + pair_reg
-        pair_keys = pair_p * num_gts + pair_g  # ascending: nonzero() is row-major
+        if self.max_gts_per_point is not None and gt_bboxes.size(0) > self.max_gts_per_point:
+            inside &= self._area_rank(inside, areas) < self.max_gts_per_point
+        return inside
 
-        # ---- step 1 (cont.): the N_l cheapest in-box points of every level
+    @staticmethod
+    def _area_rank(inside: Tensor, areas: Tensor) -> Tensor:
+        """(P, G) rank of each enclosing gt by area among the point's enclosing gts (0 =
+        smallest; ties: the lower index); arbitrary where not ``inside``."""
+        by_area = torch.where(inside, areas[None], areas.new_tensor(math.inf))
+        return by_area.argsort(dim=1, stable=True).argsort(dim=1)
+
+    @staticmethod
+    def _point_levels(num_level_priors: Sequence[int], device) -> Tensor:
+        """(P,) FPN level of every point."""
+        sizes = torch.tensor(list(num_level_priors), device=device)
+        return torch.repeat_interleave(torch.arange(len(num_level_priors), device=device), sizes)
+
+    def pair_costs_of(self, pred_instances: InstanceData, gt_bboxes: Tensor, gt_labels: Tensor,
+                      areas: Tensor, inside: Tensor, loss_cls: nn.Module,
+                      loss_bbox: nn.Module) -> PairCosts:
+        """Step 1 (cont.): ``L_cls`` and ``L_reg`` of every in-box pair (``inside`` (P, G)).
+
+        ``official=True``: the second gt of a point gets the two-hot classification cost and
+        ``L_reg`` is the released smoothed GIoU cost (see the class docstring).
+        """
+        priors = pred_instances.priors
+        scores = pred_instances.scores.detach()
+        pred_bboxes = pred_instances.bboxes.detach()
+        num_points, num_gts = inside.shape
+        pair_p, pair_g = inside.nonzero(as_tuple=True)  # ascending p * G + g (row-major)
+        extra = None
+        if self.official:
+            # the released code's target of a point's second gt is two-hot: both gts' classes
+            rank = self._area_rank(inside, areas)
+            gt_ids = torch.arange(num_gts, device=priors.device)
+            first_gt = torch.where(inside & (rank == 0), gt_ids, num_gts).amin(1)  # (P,)
+            pair_rank = rank[pair_p, pair_g]
+            first_label = gt_labels[first_gt[pair_p].clamp(max=num_gts - 1)]
+            extra = torch.where(pair_rank == 1, first_label, torch.full_like(first_label, -1))
+        cls_costs, reg_costs = self.pair_costs(scores, pred_bboxes, gt_bboxes, gt_labels, pair_p,
+                                               pair_g, loss_cls, loss_bbox, extra_labels=extra)
+        if self.official:
+            reg_costs = self.released_reg_costs(priors, pred_bboxes, gt_bboxes, pair_p, pair_g)
+        dense = priors.new_full((num_gts, num_points), math.inf, dtype=torch.float32)
+        dense[pair_g, pair_p] = cls_costs + reg_costs
+        return PairCosts(pair_p, pair_g, cls_costs, reg_costs, dense)
+
+    @staticmethod
+    def pair_costs(scores: Tensor,
+                   pred_bboxes: Tensor,
+                   gt_bboxes: Tensor,
+                   gt_labels: Tensor,
+                   point_inds: Tensor,
+                   gt_inds: Tensor,
+                   loss_cls: nn.Module,
+                   loss_bbox: nn.Module,
+                   block_elements: int = 1 << 17,
+                   extra_labels: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Per-pair losses ``(L_cls, L_reg)``, each (num_pairs,), for pairs (point, gt).
+
+        ``L_cls`` is ``loss_cls`` summed over classes for a one-hot target of the gt's class (a
+        two-hot one where ``extra_labels`` (num_pairs,) names a second class, -1 for none) and
+        ``L_reg`` is ``loss_bbox`` between the point's predicted box and the gt box, both with
+        ``reduction_override='none'``. As the loss is element-wise over classes, the cost of a
+        point for class ``c`` is ``sum_k l(x_k, 0) + l(x_c, 1) - l(x_c, 0)``: ``L_cls`` is
+        assembled from the all-negative loss of each candidate point (once per point, whatever
+        its number of gts) and the loss of the one logit of the gt's class under a positive and a
+        negative target, instead of the loss over all classes of every pair. The all-negative
+        loss runs on the CPU over blocks of about ``block_elements`` logits: the loss makes many
+        element-wise passes, and a block that fits in the cache makes them cheaper than passes
+        over all points; the values are those of a single call (on other devices it is one
+        call).
+        """
+        if point_inds.numel() == 0:
+            empty = scores.new_zeros((0, ), dtype=torch.float32)
+            return empty, empty.clone()
+        is_candidate = torch.zeros(scores.size(0), dtype=torch.bool, device=scores.device)
+        is_candidate[point_inds] = True
+        rows = (is_candidate.cumsum(0) - 1)[point_inds]
+        logits = scores[is_candidate]
+        if logits.device.type == 'cpu':
+            block_rows = max(1, block_elements // max(1, logits.size(1)))
+        else:  # accelerators: one call, as kernel launches cost more than memory traffic
+            block_rows = max(1, logits.size(0))
+        neg_sum = torch.cat([
+            loss_cls(block, torch.zeros_like(block), reduction_override='none').sum(-1)
+            for block in logits.split(block_rows)
+        ])
+
+        def flip(labels: Tensor) -> Tensor:
+            """(num_pairs,) ``l(x_c, 1) - l(x_c, 0)`` of class ``labels``."""
+            one = logits[rows, labels][:, None]
+            pos = loss_cls(one, torch.ones_like(one), reduction_override='none')
+            neg = loss_cls(one, torch.zeros_like(one), reduction_override='none')
+            return (pos - neg)[:, 0]
+
+        labels = gt_labels[gt_inds]
+        cls_costs = neg_sum[rows] + flip(labels)
+        if extra_labels is not None:
+            second = (extra_labels >= 0) & (extra_labels != labels)
+            if bool(second.any()):
+                cls_costs = cls_costs + torch.where(second, flip(extra_labels.clamp(min=0)),
+                                                    torch.zeros_like(cls_costs))
+        reg_costs = loss_bbox(pred_bboxes[point_inds], gt_bboxes[gt_inds],
+                              reduction_override='none')
+        return cls_costs.float(), reg_costs.reshape(-1).float()
+
+    @staticmethod
+    def released_reg_costs(priors: Tensor, pred_bboxes: Tensor, gt_bboxes: Tensor,
+                           point_inds: Tensor, gt_inds: Tensor) -> Tensor:
+        """(num_pairs,) ``1 - GIoU`` of the released code: the point's predicted and target
+        distances ``(l, t, r, b)`` divided by its stride, IoU smoothed by +1
+        (:func:`~mmext.structures.ltrb_giou`). ``priors`` (P, 4): x, y, stride_w, stride_h."""
+        pts = priors[point_inds]
+        xy = pts[:, :2].repeat(1, 2)
+        sign = pts.new_tensor([1., 1., -1., -1.])
+        stride = pts[:, 2:4].repeat(1, 2)
+        pred = (xy - pred_bboxes[point_inds]) * sign / stride
+        target = (xy - gt_bboxes[gt_inds]) * sign / stride
+        return (1 - ltrb_giou(pred, target)[1]).float()
+
+    # ------------------------------------------------------------------ steps 2-5, per gt
+    def choose_positives(self, gts: Tensor, cost: Tensor, costs: PairCosts,
+                         num_level_priors: Sequence[int]) -> Tensor:
+        """Steps 2-5 for the gts ``gts`` (R,): indices (into the pairs of ``costs``) of their
+        positives. ``cost`` (R, P): ``L_cls + L_reg`` of each gt's possible candidates, inf
+        elsewhere."""
+        cand = self.level_candidates(gts, cost, costs, num_level_priors)
+        cand = self.select_levels(*cand)
+        if self.use_spatial:
+            pos = self.split_positives(self.candidate_scores(cand), cand.valid)
+        else:
+            pos = cand.valid
+        return cand.pair[pos]
+
+    def level_candidates(self, gts: Tensor, cost: Tensor, costs: PairCosts,
+                         num_level_priors: Sequence[int]) -> Tuple[Tensor, ...]:
+        """Step 2 (Eqs. 4-5): the ``N_l`` cheapest possible candidates on each level.
+
+        Args:
+            gts (Tensor): (R,) gt indices; cost (Tensor): (R, P), inf where not possible.
+
+        Returns:
+            tuple: ``pair`` (R, L, k) long index into the pairs, ``cls`` and ``reg`` (R, L, k)
+            their losses, ``valid`` (R, L, k) bool, in ascending cost on each level.
+        """
+        num_rows, num_levels = cost.size(0), len(num_level_priors)
         if self.candidate_count == 'min':
             per_level_k = [min(self.topk, n) for n in num_level_priors]
         else:
-            counts = torch.stack([c.sum(0) for c in inside.split(list(num_level_priors), 0)])
-            per_level_k = [max(int(c.max()), 1) for c in counts]
-        k_max = max(per_level_k)
-        cand_idx = points.new_zeros((num_gts, num_levels, k_max), dtype=torch.long)
-        cand_cost = points.new_full((num_gts, num_levels, k_max), math.inf)
+            counts = torch.stack([c.isfinite().sum(1) for c in cost.split(list(num_level_priors),
+                                                                          1)])
+            per_level_k = [max(int(c.max()), 1) if c.numel() else 1 for c in counts]
+        k_max = max(max(per_level_k), 1)
+        cand_idx = cost.new_zeros((num_rows, num_levels, k_max), dtype=torch.long)
+        cand_cost = cost.new_full((num_rows, num_levels, k_max), math.inf)
         start = 0
         for lvl, (n, k) in enumerate(zip(num_level_priors, per_level_k)):  # over levels only
             if n > 0:
-                vals, idx = cost_dense[:, start:start + n].topk(k, dim=1, largest=False)
+                vals, idx = cost[:, start:start + n].topk(k, dim=1, largest=False)
                 cand_cost[:, lvl, :k] = vals
                 cand_idx[:, lvl, :k] = idx + start
             start += n
         valid = torch.isfinite(cand_cost)
-        gt_rows = torch.arange(num_gts, device=device)[:, None, None]
-        cand_pair = torch.searchsorted(pair_keys, cand_idx * num_gts + gt_rows)
-        cand_pair = torch.where(valid, cand_pair, torch.zeros_like(cand_pair))
-        cand_cls = torch.where(valid, pair_cls[cand_pair], torch.zeros_like(cand_cost))
-        cand_reg = torch.where(valid, pair_reg[cand_pair], torch.zeros_like(cand_cost))
+        num_gts = costs.dense.size(0)
+        keys = costs.point * num_gts + costs.gt
+        pair = torch.searchsorted(keys, cand_idx * num_gts + gts[:, None, None])
+        pair = torch.where(valid, pair, torch.zeros_like(pair))
+        zero = torch.zeros_like(cand_cost)
+        return (pair, torch.where(valid, costs.cls[pair], zero),
+                torch.where(valid, costs.reg[pair], zero), valid)
 
-        # ---- step 2: scale (Eq. 6)
+    def select_levels(self, pair: Tensor, cls: Tensor, reg: Tensor, valid: Tensor) -> Candidates:
+        """Step 3 (Eq. 6): keep the ``num_levels`` levels of lowest mean loss (all levels with
+        ``use_scale=False``), best level first. Inputs (R, L, k); outputs (R, M), M = kept * k."""
         level_count = valid.sum(-1)
-        standard = dict(comb=cand_cls + cand_reg, cls=cand_cls, reg=cand_reg)[self.scale_standard]
+        standard = dict(comb=cls + reg, cls=cls, reg=reg)[self.scale_standard]
         level_mean = (standard * valid).sum(-1) / level_count.clamp(min=1)
         level_mean = torch.where(level_count > 0, level_mean, torch.full_like(level_mean,
                                                                               math.inf))
         if self.use_scale:
-            keep = min(self.num_levels, num_levels)
+            keep = min(self.num_levels, level_mean.size(1))
             kept_mean, kept_level = level_mean.topk(keep, dim=1, largest=False)
-            gather = kept_level[..., None].expand(-1, -1, k_max)
-            cand_pair = cand_pair.gather(1, gather)
-            cand_cls = cand_cls.gather(1, gather)
-            cand_reg = cand_reg.gather(1, gather)
+            gather = kept_level[..., None].expand(-1, -1, pair.size(-1))
+            pair, cls, reg = pair.gather(1, gather), cls.gather(1, gather), reg.gather(1, gather)
             valid = valid.gather(1, gather) & torch.isfinite(kept_mean)[..., None]
             levels_used = torch.isfinite(kept_mean).sum(1)
         else:
             levels_used = (level_count > 0).sum(1)
-        cand_pair = cand_pair.flatten(1)
-        cand_cls = cand_cls.flatten(1)
-        cand_reg = cand_reg.flatten(1)
-        valid = valid.flatten(1)
+        return Candidates(pair.flatten(1), cls.flatten(1), reg.flatten(1), valid.flatten(1),
+                          levels_used)
 
-        # ---- step 3: spatial (Eqs. 7-10)
-        if self.use_spatial:
-            cand_score = self.candidate_scores(cand_cls, cand_reg, valid, levels_used)
-            pos = self.split_positives(cand_score, valid)
+    def candidate_scores(self, cand: Candidates) -> Tensor:
+        """Step 4 (Eqs. 7-9): score ``S`` (R, M) of each gt's candidates (lower is better); 0 at
+        padding. See the class docstring for ``score='paper' | 'printed' | 'official'``."""
+        cls, reg, valid = cand.cls, cand.reg, cand.valid
+        gap = (cls - reg).abs()
+        if self.score == 'official':
+            score = (torch.sigmoid(gap) * (cls + reg)).sqrt()
+            score = torch.where(cand.levels_used[:, None] >= 2, score, cls + reg)
         else:
-            pos = valid
-
-        # ---- positives -> per-point assignment; a shared point goes to the smallest gt
-        # (ties in area: the lower gt index)
-        pos_pair = cand_pair[pos]
-        pos_p, pos_g = pair_p[pos_pair], pair_g[pos_pair]
-        pos_area = areas[pos_g].to(points.dtype)
-        best_area = points.new_full((num_points, ), math.inf).scatter_reduce(
-            0, pos_p, pos_area, reduce='amin')
-        smallest = pos_area == best_area[pos_p]
-        best_gt = torch.full((num_points, ), num_gts, dtype=torch.long, device=device)
-        best_gt = best_gt.scatter_reduce(0, pos_p[smallest], pos_g[smallest], reduce='amin')
-        is_pos = best_gt < num_gts
-        assigned[is_pos] = best_gt[is_pos] + 1
-        labels = assigned.new_full((num_points, ), -1)
-        labels[is_pos] = gt_labels[best_gt[is_pos]]
-        won = pos_g == best_gt[pos_p]
-        cls_costs = zeros.clone()
-        reg_costs = zeros.clone()
-        cls_costs[pos_p[won]] = pair_cls[pos_pair[won]]
-        reg_costs[pos_p[won]] = pair_reg[pos_pair[won]]
-        result = AssignResult(num_gts, assigned, zeros, labels=labels)
-        result.set_extra_property('cls_costs', cls_costs)
-        result.set_extra_property('reg_costs', reg_costs)
-        return result
-
-    def candidate_scores(self, cand_cls: Tensor, cand_reg: Tensor, valid: Tensor,
-                         levels_used: Tensor) -> Tensor:
-        """Score ``S`` (G, M) of each gt's candidates (lower is better); 0 at padding.
-
-        ``score='paper'``: Eqs. 7-9. ``score='official'``: see the class docstring.
-        """
-        gap = (cand_cls - cand_reg).abs()
-        if self.score == 'paper':
-            neg_inf = torch.full_like(cand_cls, -math.inf)
+            neg_inf = torch.full_like(cls, -math.inf)
             any_valid = valid.any(1, keepdim=True)
-            soft_cls = torch.where(valid, cand_cls, neg_inf).softmax(1)
-            soft_reg = torch.where(valid, cand_reg, neg_inf).softmax(1)
-            s_f = torch.where(any_valid, soft_cls + soft_reg, torch.zeros_like(soft_cls))
-            s_m = torch.sigmoid(-gap)  # 1 / (1 + exp|L_cls - L_reg|), Eq. 8
-            score = (s_f * s_m).sqrt()
-        else:
-            score = (torch.sigmoid(gap) * (cand_cls + cand_reg)).sqrt()
-            score = torch.where(levels_used[:, None] >= 2, score, cand_cls + cand_reg)
+            soft_cls = torch.where(valid, cls, neg_inf).softmax(1)
+            soft_reg = torch.where(valid, reg, neg_inf).softmax(1)
+            s_f = torch.where(any_valid, soft_cls + soft_reg, torch.zeros_like(soft_cls))  # Eq. 7
+            if self.score == 'paper':
+                gap_cost = torch.sigmoid(gap)  # 1 - S_m: Eq. 8 read as a cost
+            else:
+                gap_cost = torch.sigmoid(-gap)  # S_m = 1 / (1 + exp|L_cls - L_reg|), as printed
+            score = (s_f * gap_cost).sqrt()  # Eq. 9
         return torch.where(valid, score, torch.zeros_like(score))
 
     def split_positives(self, cand_score: Tensor, valid: Tensor) -> Tensor:
-        """Positives (G, M) bool among each gt's candidates, by a 2-component GMM on the score."""
+        """Step 5 (Eq. 10): positives (R, M) bool among each gt's candidates, by a 2-component
+        GMM on ``gmm_scale * S`` (R, M); a gt with one candidate takes it."""
         num_valid = valid.sum(1)
         pos = torch.zeros_like(valid)
         single = num_valid == 1
@@ -385,10 +559,10 @@ class APSAssigner(BaseAssigner):
         rows = num_valid >= 2
         if not bool(rows.any()):
             return pos
-        scores = cand_score[rows]
+        scores = cand_score[rows] * self.gmm_scale
         row_valid = valid[rows]
         fit = batched_gmm_1d(
-            scores * self.gmm_scale,
+            scores,
             row_valid,
             precisions_init=self.gmm_precision_init,
             max_iter=self.gmm_max_iter,
@@ -403,3 +577,86 @@ class APSAssigner(BaseAssigner):
             fg = fg & (scores <= threshold)
         pos[rows] = fg
         return pos
+
+    # ------------------------------------------------------------------ step 6
+    @staticmethod
+    def resolve_shared_points(pos_pair: Tensor, costs: PairCosts, areas: Tensor,
+                              num_points: int) -> Tensor:
+        """Step 6, ``shared_points='smallest'``: of the positive pairs ``pos_pair`` (N,), those
+        whose point is positive for no smaller gt (area ties: the lower gt index)."""
+        pos_p, pos_g = costs.point[pos_pair], costs.gt[pos_pair]
+        pos_area = areas[pos_g]
+        best_area = areas.new_full((num_points, ), math.inf).scatter_reduce(
+            0, pos_p, pos_area, reduce='amin')
+        smallest = pos_area == best_area[pos_p]
+        best_gt = torch.full((num_points, ), areas.numel(), dtype=torch.long,
+                             device=areas.device)
+        best_gt = best_gt.scatter_reduce(0, pos_p[smallest], pos_g[smallest], reduce='amin')
+        return pos_pair[pos_g == best_gt[pos_p]]
+
+    def exclusion_waves(self, costs: PairCosts, areas: Tensor, num_level_priors: Sequence[int],
+                        num_points: int) -> Tensor:
+        """Step 6, ``shared_points='exclude'`` (the released order): gts by increasing area (ties:
+        the lower index); a point positive for a smaller gt is no candidate of a larger one.
+
+        The result equals processing the gts one by one in that order. A gt depends only on the
+        smaller gts with which it shares a possible candidate; its *depth* is the length of the
+        longest chain of such dependencies. All gts of one depth share no possible candidate, so
+        they choose at once, after the points taken by the smaller depths are removed. Returns
+        the positive pair indices (each point in at most one).
+        """
+        num_gts = areas.numel()
+        order = areas.argsort(stable=True)
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(num_gts, device=areas.device)
+        # consecutive gts (by rank) of every point are dependent: edges src -> dst
+        key = costs.point * num_gts + rank[costs.gt]
+        sort = key.argsort()
+        p_sorted, g_sorted = costs.point[sort], costs.gt[sort]
+        same = p_sorted[1:] == p_sorted[:-1]
+        src, dst = g_sorted[:-1][same], g_sorted[1:][same]
+        depth = torch.zeros(num_gts, dtype=torch.long, device=areas.device)
+        for _ in range(num_gts):  # relaxation: as many rounds as the longest chain
+            new = depth.scatter_reduce(0, dst, depth[src] + 1, reduce='amax')
+            if torch.equal(new, depth):
+                break
+            depth = new
+        taken = torch.zeros(num_points, dtype=torch.bool, device=areas.device)
+        positives = []
+        for wave in range(int(depth.max()) + 1):  # over the nesting depth, not over gts
+            gts = (depth == wave).nonzero(as_tuple=True)[0]
+            cost = costs.dense[gts].masked_fill(taken[None], math.inf)
+            pos_pair = self.choose_positives(gts, cost, costs, num_level_priors)
+            taken[costs.point[pos_pair]] = True
+            if self.official:
+                # the released code: a gt whose split gives no positive (its GMM's low component
+                # comes out empty) also removes its in-box points from the larger gts
+                # (``aa = labels_mark[:, 0]`` is a view there, not a copy)
+                npos = torch.zeros(num_gts, dtype=torch.long, device=areas.device)
+                npos.index_add_(0, costs.gt[pos_pair], torch.ones_like(pos_pair))
+                in_wave = torch.zeros(num_gts, dtype=torch.bool, device=areas.device)
+                in_wave[gts] = True
+                failed = in_wave[costs.gt] & (npos[costs.gt] == 0)
+                taken[costs.point[failed]] = True
+            positives.append(pos_pair)
+        return torch.cat(positives)
+
+    # ------------------------------------------------------------------ result
+    @staticmethod
+    def _result(num_points: int, num_gts: int, gt_labels: Tensor, points: Tensor,
+                costs: Optional[PairCosts], pos_pair: Optional[Tensor]) -> AssignResult:
+        """AssignResult with the positives ``pos_pair`` (pair indices; None: no positive)."""
+        assigned = torch.zeros(num_points, dtype=torch.long, device=points.device)
+        labels = assigned.new_full((num_points, ), -1)
+        cls_costs = points.new_zeros((num_points, ))
+        reg_costs = points.new_zeros((num_points, ))
+        if pos_pair is not None and pos_pair.numel() > 0:
+            pos_p, pos_g = costs.point[pos_pair], costs.gt[pos_pair]
+            assigned[pos_p] = pos_g + 1
+            labels[pos_p] = gt_labels[pos_g]
+            cls_costs[pos_p] = costs.cls[pos_pair].to(cls_costs.dtype)
+            reg_costs[pos_p] = costs.reg[pos_pair].to(reg_costs.dtype)
+        result = AssignResult(num_gts, assigned, points.new_zeros((num_points, )), labels=labels)
+        result.set_extra_property('cls_costs', cls_costs)
+        result.set_extra_property('reg_costs', reg_costs)
+        return result
