@@ -547,7 +547,7 @@ def format_table(plan: Plan, results: Dict[int, List[dict]],
                 cells.append(f'{values[0]:.2f}')
         if complexity:
             c = complexity.get(i, {})
-            cells.append(f'{c["params_m"]:.2f}' if 'params_m' in c else '-')
+            cells.append(_millions(c['params_m']) if 'params_m' in c else '-')
         if with_flops:
             c = complexity.get(i, {})
             cells.append(f'{c["gflops"]:.1f}' if 'gflops' in c else '-')
@@ -573,6 +573,10 @@ def format_table(plan: Plan, results: Dict[int, List[dict]],
                         if 'flops_input' in c})
         foot += f' FLOPs: one image of {", ".join(sizes)} (mmengine.analysis).'
     return f'**{table.title}**\n\n' + '\n'.join(lines) + f'\n\n{foot}\n'
+
+
+def _millions(value: float) -> str:
+    return f'{value:.2f}' if value >= 0.1 else f'{value:.2g}'
 
 
 def _tested_from_results(found: List[dict]) -> str:
@@ -670,8 +674,8 @@ def run_table(path: str, *, synthetic: bool = False, dry_run: bool = False,
     failed, tested, logs = [], {}, {}
     selected: Dict[str, Tuple[str, str]] = {}  # work dir -> (checkpoint, which)
     for run in plan.runs:
-        labels = ', '.join(table.rows[i]['label'] for i in run.rows)
-        print(f'\n== {labels} (seed {run.seed}, {run.gpus} process(es)'
+        labels = ', '.join(table.rows[i]['label'] for i in run.rows) + f' (seed {run.seed})'
+        print(f'\n== {labels[:-1]}, {run.gpus} process(es)'
               + (', LR scaled to the batch' if run.scale_lr else '') + f'): {run.work_dir}',
               flush=True)
         if collect_only:
