@@ -8,6 +8,7 @@ import mmcv
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS, TRANSFORMS
 
@@ -96,9 +97,13 @@ def test_dataset_errors_name_the_files(root):
     cfg['data_prefix']['lr_img_path'] = 'images_lr/test'  # holds other slices
     with pytest.raises(FileNotFoundError, match='lr_img_path'):
         DATASETS.build(cfg)
-    cfg['data_prefix'].pop('lr_img_path')
-    with pytest.raises(KeyError, match='lr_img_path'):
+    cfg['data_prefix'].pop('lr_img_path')  # optional: DeriveLRInput makes the input
+    assert 'lr_img_path' not in DATASETS.build(cfg).get_data_info(0)
+    cfg['data_prefix']['lung_mask_path'] = 'annotations/test'  # holds other slices
+    with pytest.raises(FileNotFoundError, match='lung_mask_path'):
         DATASETS.build(cfg)
+    cfg['data_prefix']['lung_mask_path'] = 'no_lung_masks'  # no folder: no lung metrics
+    assert 'lung_mask_path' not in DATASETS.build(cfg).get_data_info(0)
 
 
 def test_load_pair_errors(root, tmp_path):
@@ -178,3 +183,129 @@ def test_config_augmentation_pipeline_runs(root):
         assert sample['inputs'].shape == (1, 16, 16)
         assert sample['data_samples'].gt_sem_seg.shape == (32, 32)
         assert sample['data_samples'].gt_sr_img.shape == (32, 32)
+    # without augmentation the derived input is the converter's images_lr/ PNG, bit for bit
+    ds = DATASETS.build(dataset_cfg(root, cfg.test_pipeline, split='test'))
+    sample = ds[0]
+    lr_png = mmcv.imread(ds.get_data_info(0)['img_path'].replace('/images/', '/images_lr/'),
+                         'unchanged')
+    np.testing.assert_array_equal(sample['inputs'][0].numpy(), lr_png)
+
+
+def hr_slice(root, name='covid19_1_000.png'):
+    hr = mmcv.imread(osp.join(root, 'images', 'train', name), 'unchanged')
+    lab = mmcv.imread(osp.join(root, 'annotations', 'train', name), 'unchanged')
+    lr = mmcv.imread(osp.join(root, 'images_lr', 'train', name), 'unchanged')
+    return hr, lab, lr
+
+
+def box_mean(a):
+    a = a.astype(np.float64)
+    return a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2).mean(axis=(1, 3))
+
+
+def test_lr_input_is_the_downsampled_augmented_hr(root):
+    """Each of the paper's 11 augmentations on the HR slice and its label, then DeriveLRInput:
+    the input equals PIL's bicubic down-sample of the augmented HR exactly, and its 2x2 block mean
+    within interpolation error (bicubic vs box, as large as on the unaugmented slice). The old
+    way (input and target transformed separately) does not: at 45 degrees and at scale 1.5 its
+    input is grey levels away from the down-sampled target."""
+    from mmext.datasets.transforms.derive_lr_input import pil_downsample
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/cogseg/_base_/datasets/medseg_covid19_1.py')
+    hr, lab, lr = hr_slice(root)
+    base_err = np.abs(lr - box_mean(hr)).mean()  # interpolation error of the converter itself
+    derive = TRANSFORMS.build(dict(type='DeriveLRInput', scale=2))
+    for (op, ) in cfg.train_pipeline[2].transforms[1:]:
+        aug = TRANSFORMS.build(op)(dict(img=hr.copy(), gt_seg_map=lab.copy(),
+                                        seg_fields=['gt_seg_map']))
+        out = derive(aug)
+        assert out['img'].shape == (16, 16) and out['hr_img'].shape == (32, 32)
+        assert out['img_shape'] == (16, 16) and out['ori_shape'] == (32, 32)
+        np.testing.assert_array_equal(out['img'], pil_downsample(out['hr_img'], (16, 16)))
+        assert np.abs(out['img'] - box_mean(out['hr_img'])).mean() <= base_err + 1.5, op
+    for op in (dict(type='PairedRotate', angle=45), dict(type='PairedRescale', scale=1.5)):
+        old = TRANSFORMS.build(op)(dict(img=lr.copy(), hr_img=hr.copy(), gt_seg_map=lab.copy(),
+                                        seg_fields=['gt_seg_map']))
+        err = np.abs(old['img'].astype(float) - pil_downsample(old['hr_img'], (16, 16)))
+        assert err.max() >= 10, (op, err.max())
+
+
+def test_rotation_and_scaling_fill_with_air(root):
+    """The fill is the windowed value of air (-1000 HU -> 60 in [-1350, 150]), not 0."""
+    from mmext.datasets.converters.medseg_covid import air_value
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/cogseg/_base_/datasets/medseg_covid19_1.py')
+    assert cfg.air == air_value() == 60
+    hr, lab, _ = hr_slice(root)
+    for (op, ) in cfg.train_pipeline[2].transforms[1:]:
+        if op.get('angle') == 45 or op.get('scale') == 0.5:
+            out = TRANSFORMS.build(op)(dict(img=hr.copy(), gt_seg_map=lab.copy(),
+                                            seg_fields=['gt_seg_map']))
+            assert out['img'][0, 0] == 60 and out['gt_seg_map'][0, 0] == 0, op
+    # the synthetic slices have air (-1000 HU) in their corners: the fill matches them
+    assert abs(int(np.median(hr[:2, :2])) - 60) <= 3
+
+
+def test_derive_lr_input_subsampled_labels_and_errors():
+    hr = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    lab = (np.arange(64).reshape(8, 8) % 4).astype(np.uint8)
+    out = TRANSFORMS.build(dict(type='DeriveLRInput', resize_seg=True))(
+        dict(img=hr, gt_seg_map=lab, seg_fields=['gt_seg_map']))
+    assert out['gt_seg_map'].shape == (4, 4) and set(np.unique(out['gt_seg_map'])) <= {0, 1, 2, 3}
+    assert out['ori_shape'] == (8, 8)  # predictions are rescaled to the HR label map at test
+    with pytest.raises(ValueError, match='divisible'):
+        TRANSFORMS.build(dict(type='DeriveLRInput'))(dict(img=np.zeros((7, 8), np.uint8),
+                                                          img_path='odd.png'))
+
+
+def test_lung_masks_window_hu_and_raw_slice_inference(root, tmp_path):
+    """The test pipeline packs the lung mask; mmseg's inference_model runs a CogSeg config on a
+    raw CT slice in HU (WindowHU + DeriveLRInput) and gives the prediction of the windowed PNG."""
+    from mmengine.config import Config
+    from mmseg.apis import inference_model, init_model
+    cfg = Config.fromfile('configs/cogseg/_base_/datasets/medseg_covid19_1.py')
+    dcfg = dataset_cfg(root, cfg.test_pipeline, split='test')
+    dcfg['data_prefix']['lung_mask_path'] = 'lung_masks/test'
+    ds = DATASETS.build(dcfg)
+    sample = ds[0]
+    lung = sample['data_samples'].gt_lung_mask.data
+    assert lung.shape == (1, 32, 32) and set(lung.unique().tolist()) == {0, 1}
+    # lesions lie inside the synthetic lungs
+    assert (sample['data_samples'].gt_sem_seg.data[lung == 0] == 0).all()
+    with pytest.raises(ValueError, match='Hounsfield'):
+        TRANSFORMS.build(dict(type='WindowHU'))(dict(img=np.full((4, 4), 0.5, np.float32)))
+
+    model_cfg = Config.fromfile(
+        'configs/cogseg/demo/cogseg_unet-s5-b8_1xb4-20e_synthetic-medseg-covid19-1.py')
+    model_cfg.model.backbone.norm_cfg = model_cfg.model.decode_head.norm_cfg = dict(type='BN')
+    model_cfg.model.sr_head.norm_cfg = dict(type='BN')
+    model = init_model(model_cfg, checkpoint=None, device='cpu')
+    vol = nib.load(osp.join(osp.dirname(root), 'COVID-19_1', 'tr_im.nii.gz')).get_fdata()
+    k = 4  # the first test slice (slices 4-5 of 6)
+    hu = np.ascontiguousarray(np.rot90(vol[:, :, k])).astype(np.float32)
+    # (mmseg's inference_model turns the first test transform into LoadImageFromNDArray for an
+    # array, in place: the file first)
+    from_png = inference_model(model, osp.join(root, 'images', 'test', 'covid19_1_004.png'))
+    from_hu = inference_model(model, hu)
+    assert from_hu.pred_sem_seg.shape == (32, 32)  # the HR label-map size, from a 16x16 input
+    torch.testing.assert_close(from_hu.seg_logits.data, from_png.seg_logits.data)
+
+
+def test_non_square_synthetic_slices(tmp_path):
+    out = str(tmp_path / 'ns')
+    generate('medseg', out, size=(24, 40), num_slices=4, num_volumes=2, volume_size=(30, 50),
+             min_slices=2, max_slices=2, lesion_probs=(1.0, 0.0, 1.0))
+    root = osp.join(out, 'medseg_covid19_1')
+    hr = mmcv.imread(osp.join(root, 'images', 'train', 'covid19_1_000.png'), 'unchanged')
+    lr = mmcv.imread(osp.join(root, 'images_lr', 'train', 'covid19_1_000.png'), 'unchanged')
+    assert hr.shape == (24, 40) and lr.shape == (12, 20)
+    labels = set()
+    for name in os.listdir(osp.join(root, 'annotations', 'train')):
+        labels |= set(np.unique(mmcv.imread(osp.join(root, 'annotations', 'train', name),
+                                            'unchanged')).tolist())
+    assert 2 not in labels  # consolidation switched off: a class absent from every slice
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/cogseg/_base_/datasets/medseg_covid19_1.py')
+    sample = DATASETS.build(dataset_cfg(root, cfg.test_pipeline))[0]
+    assert sample['inputs'].shape == (1, 12, 20)
+    assert sample['data_samples'].gt_sem_seg.shape == (24, 40)

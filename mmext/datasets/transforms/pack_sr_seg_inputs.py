@@ -9,7 +9,9 @@ from mmseg.registry import TRANSFORMS
 @TRANSFORMS.register_module()
 class PackSRSegInputs(PackSegInputs):
     """mmseg's ``PackSegInputs``, plus ``results['hr_img']`` as ``data_sample.gt_sr_img``
-    (``PixelData``, ``[C, H, W]``, the dtype of the image), the target of CogSeg's SR branch.
+    (``PixelData``, ``[C, H, W]``, the dtype of the image), the target of CogSeg's SR branch, and
+    ``results['gt_lung_mask']`` (``LoadLungMask``) as ``data_sample.gt_lung_mask``
+    (``PixelData``, ``[1, H, W]``), read by ``DiceSensSpecMetric``'s ``_lung`` keys.
 
     Takes mmseg's ``meta_keys``.
     """
@@ -22,4 +24,7 @@ class PackSRSegInputs(PackSegInputs):
                 hr = hr[..., None]
             packed['data_samples'].gt_sr_img = PixelData(
                 data=to_tensor(np.ascontiguousarray(hr.transpose(2, 0, 1))))
+        if 'gt_lung_mask' in results:
+            packed['data_samples'].gt_lung_mask = PixelData(
+                data=to_tensor(np.ascontiguousarray(results['gt_lung_mask'][None])))
         return packed

@@ -28,12 +28,13 @@ class PairedRescale(BaseTransform):
 
     Args:
         scale (float): zoom factor.
-        img_pad_val (int): fill of both images (0: air after the CT window). Default 0.
+        img_pad_val (int): fill of both images. Default 60: air (-1000 HU) after the default
+            CT window [-1350, 150] HU (see :class:`PairedRotate`).
         seg_pad_val (int): fill of the label maps (0: background). Default 0.
         interpolation (str): of the images; label maps use nearest. Default ``'bilinear'``.
     """
 
-    def __init__(self, scale: float, img_pad_val: int = 0, seg_pad_val: int = 0,
+    def __init__(self, scale: float, img_pad_val: int = 60, seg_pad_val: int = 0,
                  interpolation: str = 'bilinear') -> None:
         if scale <= 0:
             raise ValueError(f'scale must be positive, got {scale}')

@@ -11,17 +11,21 @@ class PairedRotate(BaseTransform):
 
     CogSeg (Sec. 4.2) enlarges COVID-19_1 with copies rotated by 45, 90, 135, 180, 270 and 360
     degrees; the CogSeg configs pick one of these (or a :class:`PairedRescale`, or nothing) per
-    sample with mmcv's ``RandomChoice``. Rotating about the pixel-grid centre ``((w-1)/2,
+    sample with mmcv's ``RandomChoice``, on the high-resolution slice and its label map, and
+    derive the low-resolution input afterwards (:class:`DeriveLRInput`). Rotating about the pixel-grid centre ``((w-1)/2,
     (h-1)/2)`` keeps an input and its ``k`` times larger images aligned.
 
     Args:
         angle (float): degrees, positive clockwise (mmcv's convention).
-        img_border_value (int): fill of both images (0: air after the CT window). Default 0.
+        img_border_value (int): fill of both images. Default 60: air (-1000 HU) after the
+            default CT window [-1350, 150] HU (``350 / 1500 * 255 = 59.5``;
+            ``mmext.datasets.converters.medseg_covid.air_value(window)`` for another window).
+            0 is -1350 HU, darker than air.
         seg_border_value (int): fill of the label maps (0: background). Default 0.
         interpolation (str): of the images; label maps use nearest. Default ``'bilinear'``.
     """
 
-    def __init__(self, angle: float, img_border_value: int = 0, seg_border_value: int = 0,
+    def __init__(self, angle: float, img_border_value: int = 60, seg_border_value: int = 0,
                  interpolation: str = 'bilinear') -> None:
         self.angle = float(angle)
         self.img_border_value = img_border_value

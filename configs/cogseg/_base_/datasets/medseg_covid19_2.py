@@ -2,20 +2,30 @@
 # (CogSeg Sec. 4.1); same labels as COVID-19_1. Convert:
 #   python tools/dataset_converters/medseg_covid.py covid19_2 <folder with rp_im/ and rp_msk/> \
 #       -o data/medseg_covid19_2
-# Inputs are the 256x256 slices (images_lr/), targets the 512x512 slices and label maps. The paper
+# Pipelines as COVID-19_1's (configs/cogseg/_base_/datasets/medseg_covid19_1.py); the paper
 # augments COVID-19_1 only.
 dataset_type = 'MedSegCOVIDDataset'
 data_root = 'data/medseg_covid19_2/'
 crop_size = (256, 256)
 train_pipeline = [
-    dict(type='LoadSRPairFromFile', scale=2),
+    dict(type='LoadImageFromFile', color_type='grayscale'),
     dict(type='LoadAnnotations'),
+    dict(type='DeriveLRInput', scale=2),
+    dict(type='PackSRSegInputs')
+]
+train_pipeline_subsampled_labels = [
+    dict(type='LoadImageFromFile', color_type='grayscale'),
+    dict(type='LoadAnnotations'),
+    dict(type='DeriveLRInput', scale=2, resize_seg=True),
     dict(type='PackSRSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadSRPairFromFile', scale=2),
+    dict(type='LoadImageFromFile', color_type='grayscale'),
+    dict(type='WindowHU'),
+    dict(type='DeriveLRInput', scale=2),
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='LoadLungMask'),
+    dict(type='PackSRSegInputs')
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -25,8 +35,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_prefix=dict(img_path='images/train', lr_img_path='images_lr/train',
-                         seg_map_path='annotations/train'),
+        data_prefix=dict(img_path='images/train', seg_map_path='annotations/train'),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -36,10 +45,10 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_prefix=dict(img_path='images/test', lr_img_path='images_lr/test',
-                         seg_map_path='annotations/test'),
+        data_prefix=dict(img_path='images/test', seg_map_path='annotations/test',
+                         lung_mask_path='lung_masks/test'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# mIoU over all classes; DSC, sensitivity and specificity also over the lesion classes (_fg)
-val_evaluator = dict(type='DiceSensSpecMetric', background_index=0)
+val_evaluator = dict(type='DiceSensSpecMetric', background_index=0, average='dataset',
+                     empty_score=None)
 test_evaluator = val_evaluator
