@@ -75,3 +75,6 @@ custom_hooks = [
     dict(type='ImgScaleHook'),
     dict(type='ClassNamesCheckHook')
 ]
+
+# seeded (tools/demo.py --seed overrides it)
+randomness = dict(seed=0)
