@@ -267,3 +267,95 @@ def test_instance_stats_with_fcos_targets_and_without_gts():
     losses = aps.loss_by_feat(*aps(feats()), empty, METAS)
     assert losses['loss_bbox'].item() == 0 and torch.isfinite(losses['loss_cls'])
     assert len(aps.instance_loss_stats['gap']) == 0
+
+
+def test_released_iou_smoothing_of_box_loss_and_quality_target():
+    """iou_smooth=1: the GIoU of the box loss and of the quality target is the released
+    get_ious on the stride-unit distances (independent literal port: mmext.testing)."""
+    from mmext.testing.mod_reference import get_ious
+    common = dict(num_classes=2, in_channels=16, feat_channels=16, stacked_convs=1, strides=[8],
+                  regress_ranges=((-1, 1e8), ), norm_on_bbox=True,
+                  norm_cfg=dict(type='GN', num_groups=4), rfa_position=None,
+                  reg_loss_weight='none', loss_bbox=dict(type='GIoULoss', loss_weight=1.0))
+    head = RFAFCOSHead(**common, iou_smooth=1.0)
+    ltrb = torch.tensor([[0.5, 0.5, 1.5, 1.5], [0.25, 0.25, 0.25, 0.25], [0.1, 3., 0.1, 3.],
+                         [1., 1., 1., 1.]])  # stride units
+    bbox_preds = [ltrb.t().reshape(1, 4, 2, 2).clone()]
+    quality = [torch.full((1, 1, 2, 2), 1.0)]
+    cls_scores = [torch.zeros(1, 2, 2, 2)]
+    gts = [InstanceData(bboxes=torch.tensor([[0., 0., 16., 16.]]), labels=torch.tensor([1]))]
+    losses = head.loss_by_feat(cls_scores, bbox_preds, quality, gts, [dict(img_shape=(16, 16))])
+    pts = torch.tensor([[4., 4.], [12., 4.], [4., 12.], [12., 12.]])
+    target = torch.cat([pts, 16 - pts], 1) / 8  # (l, t, r, b) to the gt, stride units
+    _, gious = get_ious(ltrb, target)
+    assert losses['loss_bbox'].item() == pytest.approx(float((1 - gious).mean()), rel=1e-5)
+    p = 1 / (1 + math.exp(-1.0))
+    t = gious.clamp(0, 1)
+    bce = -(t * math.log(p) + (1 - t) * math.log(1 - p))
+    assert losses['loss_quality'].item() == pytest.approx(float(bce.mean()), rel=1e-5)
+    plain = RFAFCOSHead(**common).loss_by_feat(cls_scores, bbox_preds, quality, gts,
+                                               [dict(img_shape=(16, 16))])
+    assert abs(plain['loss_bbox'].item() - losses['loss_bbox'].item()) > 1e-3
+    with pytest.raises(ValueError, match='GIoULoss'):
+        RFAFCOSHead(**dict(common, loss_bbox=dict(type='IoULoss')), iou_smooth=1.0)
+
+
+def test_pre_nms_top_k_on_the_fused_score():
+    """nms_pre_score='fused': of the pairs with cls > score_thr, the nms_pre best cls * quality
+    of each level (the released inference.py); 'cls' keeps mmdet's top-k by cls."""
+    torch.manual_seed(3)
+    heads = {k: RFAFCOSHead(**COMMON, rfa_position=None, nms_pre_score=k).eval()
+             for k in ('cls', 'fused')}
+    heads['fused'].load_state_dict(heads['cls'].state_dict())
+    cfg = ConfigDict(nms_pre=3, score_thr=0.3, nms=dict(type='nms', iou_threshold=0.6),
+                     max_per_img=100)
+    with torch.no_grad():
+        cls_scores, bbox_preds, quality = heads['cls'](feats(batch=1))
+        gen = torch.Generator().manual_seed(0)
+        cls_scores = [torch.randn(c.shape, generator=gen) for c in cls_scores]
+        quality = [torch.randn(q.shape, generator=gen) * 3 for q in quality]
+        got = {k: h.predict_by_feat(cls_scores, bbox_preds, quality, batch_img_metas=METAS[:1],
+                                    cfg=cfg, with_nms=False)[0] for k, h in heads.items()}
+    expected = []
+    for c, q in zip(cls_scores, quality):
+        c = c[0].permute(1, 2, 0).reshape(-1, 3).sigmoid()
+        q = q[0].permute(1, 2, 0).reshape(-1).sigmoid()
+        fused = (c * q[:, None])[c > 0.3]
+        expected.append(fused.sort(descending=True).values[:3])
+    expected = torch.cat(expected).sqrt()
+    torch.testing.assert_close(got['fused'].scores.sort().values, expected.sort().values)
+    assert not torch.allclose(got['cls'].scores.sort().values, expected.sort().values)
+
+
+@pytest.mark.parametrize('official', [False, True])
+def test_degenerate_gts_through_the_loss(official):
+    """Issue 11 (1) through RFAFCOSHead.loss: a box between the grid points, zero-area boxes,
+    boxes partly and wholly outside the image and nested boxes with max_gts_per_point=2 give
+    finite losses and gradients; the boxes without points get no positive."""
+    assigner = dict(type='APSAssigner', official=official, max_gts_per_point=2)
+    head = RFAFCOSHead(**COMMON, train_cfg=dict(assigner=assigner))
+    x = tuple(f.requires_grad_(True) for f in feats(batch=2))
+    gts = [
+        InstanceData(bboxes=torch.tensor([[1., 1., 2., 2.]]), labels=torch.tensor([0])),
+        InstanceData(bboxes=torch.tensor([[10., 10., 10., 30.], [70., 70., 90., 90.],
+                                          [-20., 30., 20., 90.], [2., 2., 62., 62.],
+                                          [6., 6., 40., 40.], [10., 10., 30., 30.]]),
+                     labels=torch.tensor([0, 1, 2, 1, 2, 0])),
+    ]
+    head.record_instance_loss = True
+    losses = head.loss_by_feat(*head(x), gts, METAS)
+    total = sum(losses.values())
+    assert all(torch.isfinite(v) and v >= 0 for v in losses.values()), losses
+    total.backward()
+    assert all(torch.isfinite(f.grad).all() for f in x)
+    stats = head.instance_loss_stats
+    assert len(stats['gap']) >= 3  # the three nested boxes (and the partly outside one)
+
+
+def test_nan_gt_coordinates_are_named():
+    head = RFAFCOSHead(**COMMON)
+    gts = [InstanceData(bboxes=torch.tensor([[0., 0., 10., 10.], [0., 0., math.inf, 5.]]),
+                       labels=torch.tensor([0, 1]))] * 2
+    metas = [dict(METAS[0], img_path='data/coco/train2017/000000000009.jpg')] * 2
+    with pytest.raises(ValueError, match=r'000000000009\.jpg: gt_instances\.bboxes\[1\]'):
+        head.loss_by_feat(*head(feats()), gts, metas)

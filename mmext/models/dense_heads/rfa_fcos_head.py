@@ -1,9 +1,11 @@
 """FCOS head with MMMC's receptive field adaptor and GIoU quality branch (arXiv 2112.08902)."""
+import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmcv.cnn import ConvModule
 from mmdet.models.dense_heads import FCOSHead
+from mmdet.models.utils import filter_scores_and_topk
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList, reduce_mean
@@ -12,8 +14,22 @@ from mmengine.model import normal_init
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmext.structures import ltrb_giou
+
 # mmcv's DCNv1 (DeformConv2d) refuses a bias
 _BIASLESS_CONVS = ('DCN', 'DeformConv2dPack', 'DeformConv2d')
+
+
+def check_gt_instances(batch_gt_instances: InstanceList, batch_img_metas: List[dict]) -> None:
+    """Refuse NaN or inf gt box coordinates, naming the image and the field."""
+    for i, gt in enumerate(batch_gt_instances):
+        boxes = get_box_tensor(gt.bboxes)
+        if boxes.numel() and not bool(torch.isfinite(boxes).all()):
+            meta = batch_img_metas[i] if i < len(batch_img_metas) else {}
+            name = meta.get('img_path', meta.get('img_id', f'image {i} of the batch'))
+            row = int((~torch.isfinite(boxes)).any(-1).nonzero()[0])
+            raise ValueError(f'RFAFCOSHead: {name}: gt_instances.bboxes[{row}] = '
+                             f'{boxes[row].tolist()} holds a NaN or inf coordinate')
 
 
 @MODELS.register_module()
@@ -44,7 +60,23 @@ class RFAFCOSHead(FCOSHead):
       ``no_grad``); without it, by FCOS's rules (regress ranges, ``center_sampling``).
     * **Losses**. Focal loss on all points (``avg_factor`` = #positives); the GIoU loss of the
       positives weighted by FCOS's centerness target (``reg_loss_weight='centerness'``, FCOS and the
-      official code) or unweighted (``'none'``); the quality loss above.
+      official code) or unweighted (``'none'``); the quality loss above. ``iou_smooth=1`` computes
+      the GIoU of the box loss and of the quality target as the released code does: on the
+      ``(l, t, r, b)`` distances in the units of the regression targets (strides, with
+      ``norm_on_bbox``) with the IoU smoothed as ``(I + 1) / (U + 1)``
+      (:func:`~mmext.structures.ltrb_giou`); 0 (default) is mmdet's ``GIoULoss`` and
+      ``bbox_overlaps``.
+    * **Pre-NMS selection**. ``nms_pre_score='cls'`` (default, mmdet's FCOS): the ``nms_pre``
+      boxes of each level with the highest classification score; ``'fused'`` (the released
+      ``inference.py``): of the boxes whose classification score passes ``score_thr``, the
+      ``nms_pre`` with the highest ``cls * quality``.
+    * **Official options**. The released code's head is ``rfa_position=4, rfa_offset_std=0.01,
+      iou_smooth=1.0, nms_pre_score='fused'`` with ``APSAssigner(official=True)``
+      (``configs/mmmc/mmmc-official_r50-caffe_fpn_gn-head_1x_coco.py``).
+
+    Ground truths with no grid point inside their box, zero-area boxes and boxes partly or wholly
+    outside the image get no positive (with APS or FCOS targets); the image still trains. A NaN or
+    inf gt coordinate raises a ``ValueError`` naming the image and the field.
 
     With ``record_instance_loss = True`` (set by :class:`~mmext.engine.hooks.LossGapHook`), each
     training step also stores ``instance_loss_stats``: for every gt with positives, the mean over
@@ -63,6 +95,8 @@ class RFAFCOSHead(FCOSHead):
         quality_target_min (float, optional): lower clamp of the GIoU target. Defaults to 0.
         score_fusion (str): 'sqrt' or 'product'. Defaults to 'sqrt'.
         reg_loss_weight (str): 'centerness' or 'none'. Defaults to 'centerness'.
+        iou_smooth (float): IoU smoothing of the released code (1.0) or none (0.0, default).
+        nms_pre_score (str): 'cls' (default) or 'fused', see above.
         **kwargs: the arguments of :class:`mmdet.models.dense_heads.FCOSHead`.
     """
 
@@ -77,6 +111,8 @@ class RFAFCOSHead(FCOSHead):
                  quality_target_min: Optional[float] = 0.0,
                  score_fusion: str = 'sqrt',
                  reg_loss_weight: str = 'centerness',
+                 iou_smooth: float = 0.0,
+                 nms_pre_score: str = 'cls',
                  **kwargs) -> None:
         stacked_convs = kwargs.get('stacked_convs', 4)
         if rfa_position is not None and not 1 <= rfa_position <= stacked_convs:
@@ -85,7 +121,8 @@ class RFAFCOSHead(FCOSHead):
         for name, value, allowed in (('quality', quality, ('giou', 'centerness')),
                                      ('score_fusion', score_fusion, ('sqrt', 'product')),
                                      ('reg_loss_weight', reg_loss_weight,
-                                      ('centerness', 'none'))):
+                                      ('centerness', 'none')),
+                                     ('nms_pre_score', nms_pre_score, ('cls', 'fused'))):
             if value not in allowed:
                 raise ValueError(f'RFAFCOSHead: {name}={value!r} is not one of {allowed}')
         self.rfa_position = rfa_position
@@ -96,7 +133,15 @@ class RFAFCOSHead(FCOSHead):
         self.quality_target_min = quality_target_min
         self.score_fusion = score_fusion
         self.reg_loss_weight = reg_loss_weight
+        if iou_smooth < 0:
+            raise ValueError(f'RFAFCOSHead: iou_smooth={iou_smooth} must be >= 0')
+        self.iou_smooth = float(iou_smooth)
+        self.nms_pre_score = nms_pre_score
         super().__init__(num_classes, in_channels, **kwargs)
+        if self.iou_smooth > 0 and type(self.loss_bbox).__name__ != 'GIoULoss':
+            raise ValueError(f'RFAFCOSHead: iou_smooth={iou_smooth} replaces the GIoU of the box '
+                             f'loss, so loss_bbox must be a GIoULoss; got '
+                             f'{type(self.loss_bbox).__name__}')
         assigner_cfg = (self.train_cfg or {}).get('assigner', None)
         self.assigner = TASK_UTILS.build(assigner_cfg) if assigner_cfg else None
         # read and written by LossGapHook
@@ -159,6 +204,7 @@ class RFAFCOSHead(FCOSHead):
             or ``loss_centerness``.
         """
         assert len(cls_scores) == len(bbox_preds) == len(centernesses)
+        check_gt_instances(batch_gt_instances, batch_img_metas)
         num_imgs = cls_scores[0].size(0)
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         points = self.prior_generator.grid_priors(
@@ -211,10 +257,16 @@ class RFAFCOSHead(FCOSHead):
         if len(pos_inds) > 0:
             pos_decoded_preds = self.bbox_coder.decode(pos_points, pos_bbox_preds)
             pos_decoded_targets = self.bbox_coder.decode(pos_points, pos_bbox_targets)
-            loss_bbox = self.loss_bbox(
-                pos_decoded_preds, pos_decoded_targets, weight=reg_weight, avg_factor=reg_denorm)
+            if self.iou_smooth > 0:
+                giou = ltrb_giou(pos_bbox_preds, pos_bbox_targets, smooth=self.iou_smooth)[1]
+                weight = 1.0 if reg_weight is None else reg_weight
+                loss_bbox = self.loss_bbox.loss_weight * ((1 - giou) * weight).sum() / reg_denorm
+            else:
+                loss_bbox = self.loss_bbox(pos_decoded_preds, pos_decoded_targets,
+                                           weight=reg_weight, avg_factor=reg_denorm)
             quality_targets = self.quality_targets(pos_decoded_preds, pos_decoded_targets,
-                                                   centerness_targets)
+                                                   centerness_targets, pos_bbox_preds,
+                                                   pos_bbox_targets)
             loss_quality = self.loss_centerness(pos_quality, quality_targets, avg_factor=num_pos)
         else:
             pos_decoded_preds = pos_decoded_targets = None
@@ -229,11 +281,19 @@ class RFAFCOSHead(FCOSHead):
         return {'loss_cls': loss_cls, 'loss_bbox': loss_bbox, quality_key: loss_quality}
 
     def quality_targets(self, pos_decoded_preds: Tensor, pos_decoded_targets: Tensor,
-                        centerness_targets: Tensor) -> Tensor:
-        """(num_pos,) targets of the quality branch: GIoU(pred, target) or FCOS centerness."""
+                        centerness_targets: Tensor, pos_bbox_preds: Optional[Tensor] = None,
+                        pos_bbox_targets: Optional[Tensor] = None) -> Tensor:
+        """(num_pos,) targets of the quality branch: GIoU(pred, target) or FCOS centerness.
+
+        With ``iou_smooth > 0`` the GIoU is the released smoothed one of the distances
+        ``pos_bbox_preds`` and ``pos_bbox_targets`` (num_pos, 4)."""
         if self.quality == 'centerness':
             return centerness_targets
-        giou = bbox_overlaps(pos_decoded_preds, pos_decoded_targets, mode='giou', is_aligned=True)
+        if self.iou_smooth > 0:
+            giou = ltrb_giou(pos_bbox_preds, pos_bbox_targets, smooth=self.iou_smooth)[1]
+        else:
+            giou = bbox_overlaps(pos_decoded_preds, pos_decoded_targets, mode='giou',
+                                 is_aligned=True)
         if self.detach_quality_target:
             giou = giou.detach()
         return giou.clamp(min=self.quality_target_min, max=1.0)
@@ -247,12 +307,14 @@ class RFAFCOSHead(FCOSHead):
         computes its losses with this head's ``loss_cls`` and ``loss_bbox``.
         """
         scale = strides_all[:, None] if self.norm_on_bbox else strides_all.new_ones((1, 1))
+        # (P, 4) points with their strides, as MlvlPointGenerator(with_stride=True) gives them
+        priors = torch.cat([points_all, strides_all[:, None].expand(-1, 2)], dim=1)
         labels, targets, gt_inds = [], [], []
         for cls_img, bbox_img, gt_instances in zip(cls_all, bbox_all, batch_gt_instances):
             with torch.no_grad():
                 pred_boxes = self.bbox_coder.decode(points_all, bbox_img.detach() * scale)
                 result = self.assigner.assign(
-                    InstanceData(priors=points_all, scores=cls_img.detach(), bboxes=pred_boxes),
+                    InstanceData(priors=priors, scores=cls_img.detach(), bboxes=pred_boxes),
                     num_points, gt_instances, loss_cls=self.loss_cls, loss_bbox=self.loss_bbox)
             inds = result.gt_inds
             pos = inds > 0
@@ -311,6 +373,46 @@ class RFAFCOSHead(FCOSHead):
         return dict(gap=(mean_cls - mean_reg).abs().cpu(), sum=(mean_cls + mean_reg).cpu())
 
     # ------------------------------------------------------------------ predict
+    def _predict_by_feat_single(self,
+                                cls_score_list: List[Tensor],
+                                bbox_pred_list: List[Tensor],
+                                score_factor_list: List[Tensor],
+                                mlvl_priors: List[Tensor],
+                                img_meta: dict,
+                                cfg: ConfigDict,
+                                rescale: bool = False,
+                                with_nms: bool = True) -> InstanceData:
+        """mmdet's per-image prediction; with ``nms_pre_score='fused'`` the ``nms_pre`` boxes of
+        each level are those with the highest ``cls * quality`` among the (box, class) pairs whose
+        classification score passes ``score_thr`` (the released ``inference.py``)."""
+        if self.nms_pre_score == 'cls' or score_factor_list[0] is None:
+            return super()._predict_by_feat_single(cls_score_list, bbox_pred_list,
+                                                   score_factor_list, mlvl_priors, img_meta, cfg,
+                                                   rescale=rescale, with_nms=with_nms)
+        cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
+        nms_pre = cfg.get('nms_pre', -1)
+        score_thr = cfg.get('score_thr', 0)
+        bboxes, scores, labels = [], [], []
+        for cls_score, bbox_pred, quality, priors in zip(cls_score_list, bbox_pred_list,
+                                                          score_factor_list, mlvl_priors):
+            bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, self.bbox_coder.encode_size)
+            quality = quality.permute(1, 2, 0).reshape(-1).sigmoid()
+            cls = cls_score.permute(1, 2, 0).reshape(-1, self.cls_out_channels).sigmoid()
+            fused = torch.where(cls > score_thr, cls * quality[:, None], cls.new_tensor(-1.0))
+            fused, level_labels, _, kept = filter_scores_and_topk(
+                fused, -0.5, nms_pre, dict(bbox_pred=bbox_pred, priors=priors))
+            bboxes.append(self.bbox_coder.decode(kept['priors'], kept['bbox_pred'],
+                                                 max_shape=img_meta['img_shape']))
+            scores.append(fused)
+            labels.append(level_labels)
+        results = InstanceData()
+        results.bboxes = torch.cat(bboxes)
+        results.scores = torch.cat(scores)
+        results.labels = torch.cat(labels)
+        results.score_factors = torch.ones_like(results.scores)  # already fused
+        return self._bbox_post_process(results=results, cfg=cfg, rescale=rescale,
+                                       with_nms=with_nms, img_meta=img_meta)
+
     def _bbox_post_process(self,
                            results: InstanceData,
                            cfg: ConfigDict,
