@@ -584,20 +584,43 @@ def _tested_from_results(found: List[dict]) -> str:
     return ', '.join(names) if names else '-'
 
 
-def per_class_tables(log_text: str) -> str:
-    """The text tables (``+---+`` / ``|`` lines) a test run logged, e.g. per-class results."""
-    blocks, current = [], []
-    for line in log_text.splitlines():
-        s = line.rstrip()
-        if s.startswith(('+', '|')):
-            current.append(s)
-        else:
-            if len(current) >= 3:
-                blocks.append('\n'.join(current))
-            current = []
-    if len(current) >= 3:
-        blocks.append('\n'.join(current))
-    return '\n\n'.join(blocks)
+_LOG_PREFIX = re.compile(r'^\d\d/\d\d \d\d:\d\d:\d\d - ')
+_PER_CLASS = re.compile(r'per[ -]?class|classwise', re.IGNORECASE)
+
+
+def per_class_tables(log_text: str, tail: int = 15) -> str:
+    """What a test run logged per class, else the last ``tail`` lines of its output.
+
+    Picks text tables (runs of at least 3 lines starting with ``+`` or ``|``: mmseg's, mmdet's
+    classwise COCO and mmrotate's DOTA tables) and any block that starts at a line mentioning
+    "per class" and runs to the next log record (e.g. the P/R/F1/mAP table of DetPRF1Metric).
+    """
+    lines = log_text.splitlines()
+    keep = set()
+    run = []
+    for i, line in enumerate(lines + ['']):
+        if line.startswith(('+', '|')):
+            run.append(i)
+            continue
+        if len(run) >= 3:
+            keep.update(run)
+        run = []
+    for i, line in enumerate(lines):
+        if _PER_CLASS.search(line):
+            keep.add(i)
+            for j in range(i + 1, len(lines)):
+                if _LOG_PREFIX.match(lines[j]) or not lines[j].strip():
+                    break
+                keep.add(j)
+    if not keep:
+        return '\n'.join(lines[-tail:]) if lines else ''
+    out, last = [], None
+    for i in sorted(keep):
+        if last is not None and i != last + 1:
+            out.append('')
+        out.append(lines[i].rstrip())
+        last = i
+    return '\n'.join(out)
 
 
 def parse_class_table(log_text: str, column: str = 'IoU') -> Dict[str, float]:
@@ -770,7 +793,8 @@ def run_table(path: str, *, synthetic: bool = False, dry_run: bool = False,
             osp.join(run.work_dir, 'test_output.log')))
         if text:
             labels = ', '.join(table.rows[i]['label'] for i in run.rows)
-            print(f'\n-- {labels} (seed {run.seed}): per-class results\n{text}')
+            print(f'\n-- {labels} (seed {run.seed}): per-class results (else the end of the '
+                  f'test output)\n{text}')
     text = format_table(plan, results, sizes, tested)
     name = osp.splitext(osp.basename(path))[0]
     paper = osp.basename(osp.dirname(osp.dirname(osp.abspath(path))))

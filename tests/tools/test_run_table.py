@@ -216,3 +216,29 @@ def test_tool_is_argument_parsing_over_the_library(capsys):
         tool.parse_args(['t.py', '--seed', '1', '--seeds', '0'])
     with pytest.raises(SystemExit):
         tool.parse_args(['t.py', '--launcher', 'slurm'])
+
+
+def test_per_class_output_is_picked_from_the_test_log():
+    log = '\n'.join([
+        '12/07 16:00:00 - mmengine - INFO - Load checkpoint from x.pth',
+        '12/07 16:00:01 - mmengine - INFO - per class results:',
+        '12/07 16:00:01 - mmengine - INFO - ',
+        '+-------+-----+', '| Class | IoU |', '+-------+-----+', '| road  | 1.0 |',
+        '+-------+-----+',
+        '12/07 16:00:02 - mmengine - INFO - bbox per class (P, R, F1 at confidence 0.25):',
+        'Class   Images  Instances      P      R',
+        'all          4         10  0.500  0.400',
+        'sign         4         10  0.500  0.400',
+        '12/07 16:00:03 - mmengine - INFO - Iter(test) [4/4]  mIoU: 1.0000'])
+    text = tables.per_class_tables(log)
+    assert text.splitlines() == [
+        '12/07 16:00:01 - mmengine - INFO - per class results:', '',
+        '+-------+-----+', '| Class | IoU |', '+-------+-----+', '| road  | 1.0 |',
+        '+-------+-----+',
+        '12/07 16:00:02 - mmengine - INFO - bbox per class (P, R, F1 at confidence 0.25):',
+        'Class   Images  Instances      P      R',
+        'all          4         10  0.500  0.400',
+        'sign         4         10  0.500  0.400']
+    # no per-class output: the end of the log
+    plain = '\n'.join(f'line {i}' for i in range(40))
+    assert tables.per_class_tables(plain, tail=3) == 'line 37\nline 38\nline 39'
