@@ -1,4 +1,4 @@
-"""tools/model_converters/fanet2mmext.py (and focalnet2mmext.py): official layout -> mmext.
+"""mmext.models.converters (fanet, focalnet) and their tools: official layout -> mmext.
 
 The test builds a model to the released FANet layout (techmn/fanet: fanet.py / fa_modules.py, as
 described in the project's research notes: module names, LayerNorm written out by hand, GELU before
@@ -6,6 +6,9 @@ and LayerNorm after the FRM depthwise convs, concat [low, high], a timm-style he
 way timm's train.py does, converts it and checks that mmext's classifier gives the same logits.
 """
 import argparse
+import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -13,10 +16,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mmext  # noqa: F401
-from mmext.utils import load_tool
+from mmext.models.converters import (convert_fanet_state_dict, convert_focalnet_state_dict,
+                                     load_source_checkpoint, save_converted, unwrap_state_dict)
 
-fanet2mmext = load_tool('model_converters', 'fanet2mmext')
-focalnet2mmext = load_tool('model_converters', 'focalnet2mmext')
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def fanet_convert_file(src, dst, ema=False):
+    """What tools/model_converters/fanet2mmext.py does, through the library."""
+    ckpt = load_source_checkpoint(src, name='fanet2mmext')
+    state, kind = convert_fanet_state_dict(unwrap_state_dict(ckpt, ema, name='fanet2mmext'))
+    return save_converted(state, dst, dict(layout=kind))
+
+
+def focalnet_convert_file(src, dst):
+    ckpt = load_source_checkpoint(src, name='focalnet2mmext')
+    return save_converted(convert_focalnet_state_dict(unwrap_state_dict(ckpt)), dst, {})
 
 
 # ------------------------- the released layout, written out independently -------------------
@@ -134,7 +149,7 @@ def test_round_trip_timm_checkpoint(tmp_path):
     # what timm's CheckpointSaver writes (DataParallel prefix, args as a Namespace)
     torch.save(dict(epoch=299, arch='fanet_tiny', args=argparse.Namespace(lr=1e-3),
                     state_dict={f'module.{k}': v for k, v in ref.state_dict().items()}), src)
-    fanet2mmext.main([src, dst])
+    fanet_convert_file(src, dst)
     model = _mmext_classifier()
     load_checkpoint(model, dst, map_location='cpu', strict=True)
     x = torch.randn(2, 3, 64, 80)
@@ -152,7 +167,7 @@ def test_backbone_only_checkpoint_initialises_segmentor_backbone(tmp_path):
     state = {k: v for k, v in ref.state_dict().items() if not k.startswith(('norm.', 'head.'))}
     src, dst = str(tmp_path / 'bb.pth'), str(tmp_path / 'bb_mmext.pth')
     torch.save(dict(state_dict=state), src)
-    fanet2mmext.main([src, dst])
+    fanet_convert_file(src, dst)
     backbone = MODELS.build(dict(
         type='FANet', arch=dict(embed_dims=DIMS, depths=DEPTHS, ce_kernel_sizes=KERNELS),
         init_cfg=dict(type='Pretrained', checkpoint=dst, prefix='backbone.')))
@@ -166,52 +181,102 @@ def test_segmentor_layout_and_ema(tmp_path):
     seg = {f'backbone.{k}': v for k, v in ref.state_dict().items()
            if not k.startswith(('norm.', 'head.'))}
     seg['decode_head.conv_seg.weight'] = torch.zeros(5, 8, 1, 1)
-    out, kind = fanet2mmext.convert(seg)
+    out, kind = convert_fanet_state_dict(seg)
     assert kind == 'segmentor' and out.keys() == seg.keys()
     ema = {'state_dict': {'head.weight': torch.zeros(1)},
            'state_dict_ema': {k: v + 1 for k, v in ref.state_dict().items()}}
-    state = fanet2mmext.unwrap(ema, ema=True)
+    state = unwrap_state_dict(ema, ema=True)
     torch.testing.assert_close(state['head.bias'], ref.head.bias + 1)
 
 
 def test_foreign_keys_and_unsafe_pickles_are_refused(tmp_path):
     with pytest.raises(KeyError, match='not part of the released FANet'):
-        fanet2mmext.convert({'stages.0.0.attn.qkv.weight': torch.zeros(1),
+        convert_fanet_state_dict({'stages.0.0.attn.qkv.weight': torch.zeros(1),
                              'downsample_layers.0.weight': torch.zeros(1)})
     with pytest.raises(KeyError, match='no FANet backbone keys'):
-        fanet2mmext.convert({'head.weight': torch.zeros(1)})
+        convert_fanet_state_dict({'head.weight': torch.zeros(1)})
     src = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'hook': print}, src)  # a pickled callable
     with pytest.raises(RuntimeError, match='--trust-checkpoint'):
-        fanet2mmext.main([src, str(tmp_path / 'x.pth')])
+        fanet_convert_file(src, str(tmp_path / 'x.pth'))
     with pytest.raises(FileNotFoundError, match='not found'):
-        fanet2mmext.main([str(tmp_path / 'missing.pth'), str(tmp_path / 'x.pth')])
+        fanet_convert_file(str(tmp_path / 'missing.pth'), str(tmp_path / 'x.pth'))
+
+
+def official_focalnet_classifier_state(embed_dim, depths, focal_levels, focal_windows,
+                                       num_classes, focal_factor=2, mlp_ratio=4):
+    """The key names and shapes of microsoft/FocalNet ``classification/focalnet.py`` (written
+    from that file, not from mmext): ``patch_embed.{proj,norm}``, ``layers.i.blocks.j.{norm1,
+    modulation.{f,h,proj,focal_layers.l.0},norm2,mlp.{fc1,fc2}}``, ``layers.i.downsample.{proj,
+    norm}`` for i < 3 (2x2 stride-2 conv + LN), final ``norm`` and ``head`` (Linear)."""
+    g = torch.Generator().manual_seed(0)
+    shapes = {'patch_embed.proj.weight': (embed_dim, 3, 4, 4), 'patch_embed.proj.bias': (embed_dim,),
+              'patch_embed.norm.weight': (embed_dim,), 'patch_embed.norm.bias': (embed_dim,)}
+    for i, depth in enumerate(depths):
+        c = embed_dim * 2**i
+        for j in range(depth):
+            b = f'layers.{i}.blocks.{j}.'
+            for n in ('norm1', 'norm2'):
+                shapes[b + n + '.weight'] = shapes[b + n + '.bias'] = (c,)
+            shapes[b + 'modulation.f.weight'] = (2 * c + focal_levels[i] + 1, c)
+            shapes[b + 'modulation.f.bias'] = (2 * c + focal_levels[i] + 1,)
+            shapes[b + 'modulation.h.weight'], shapes[b + 'modulation.h.bias'] = (c, c, 1, 1), (c,)
+            shapes[b + 'modulation.proj.weight'], shapes[b + 'modulation.proj.bias'] = (c, c), (c,)
+            for lvl in range(focal_levels[i]):
+                k = focal_factor * lvl + focal_windows[i]
+                shapes[b + f'modulation.focal_layers.{lvl}.0.weight'] = (c, 1, k, k)  # no bias
+            shapes[b + 'mlp.fc1.weight'] = (mlp_ratio * c, c)
+            shapes[b + 'mlp.fc1.bias'] = (mlp_ratio * c,)
+            shapes[b + 'mlp.fc2.weight'], shapes[b + 'mlp.fc2.bias'] = (c, mlp_ratio * c), (c,)
+        if i < len(depths) - 1:
+            d = f'layers.{i}.downsample.'
+            shapes[d + 'proj.weight'], shapes[d + 'proj.bias'] = (2 * c, c, 2, 2), (2 * c,)
+            shapes[d + 'norm.weight'] = shapes[d + 'norm.bias'] = (2 * c,)
+    c = embed_dim * 2**(len(depths) - 1)
+    shapes.update({'norm.weight': (c,), 'norm.bias': (c,), 'head.weight': (num_classes, c),
+                   'head.bias': (num_classes,)})
+    return {k: torch.randn(*s, generator=g) for k, s in shapes.items()}
 
 
 def test_focalnet_converter_round_trip(tmp_path):
-    """Official FocalNet classifier keys ('model', final 'norm', 'head') -> mmext classifier."""
+    """Official FocalNet classifier keys (built from the official layout, not from mmext's
+    model) -> every tensor lands in mmext's classifier, strictly, at the documented name."""
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
-    arch = dict(embed_dims=8, depths=[1, 1, 1, 1], focal_levels=[2] * 4, focal_windows=[3] * 4)
+    arch = dict(embed_dims=8, depths=[1, 1, 2, 1], focal_levels=[2] * 4, focal_windows=[3] * 4)
+    official = official_focalnet_classifier_state(8, [1, 1, 2, 1], [2] * 4, [3] * 4, 10)
+    src, dst = str(tmp_path / 'focalnet_tiny_lrf.pth'), str(tmp_path / 'focal_mmext.pth')
+    torch.save(dict(model={f'module.{k}': v for k, v in official.items()}), src)
+    focalnet_convert_file(src, dst)
     model = MODELS.build(dict(
         type='ImageClassifier', backbone=dict(type='FocalNet', arch=arch, out_indices=(3, )),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=64))).eval()
-    _randomise(model)
-    official = {}
-    for k, v in model.state_dict().items():
-        k = k.replace('backbone.norm3.', 'norm.').replace('backbone.', '').replace('head.fc.',
-                                                                                  'head.')
-        official[k] = v
-    assert 'layers.0.blocks.0.modulation.focal_layers.1.0.weight' in official
-    src, dst = str(tmp_path / 'focalnet_tiny_lrf.pth'), str(tmp_path / 'focal_mmext.pth')
-    torch.save(dict(model=official), src)
-    focalnet2mmext.main([src, dst])
-    fresh = MODELS.build(dict(
-        type='ImageClassifier', backbone=dict(type='FocalNet', arch=arch, out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=64))).eval()
-    load_checkpoint(fresh, dst, map_location='cpu', strict=True)
-    x = torch.randn(1, 3, 64, 64)
-    with torch.no_grad():
-        torch.testing.assert_close(fresh(x, mode='tensor'), model(x, mode='tensor'))
+    load_checkpoint(model, dst, map_location='cpu', strict=True)  # same key set and shapes
+    mine = model.state_dict()
+    for k, v in official.items():
+        target = ('backbone.norm3.' + k[5:] if k.startswith('norm.') else
+                  'head.fc.' + k[5:] if k.startswith('head.') else 'backbone.' + k)
+        torch.testing.assert_close(mine[target], v, msg=f'{k} -> {target}')
+    # the ImageNet final norm is the stage-3 output norm (norm3) of the classifier's backbone
+    assert torch.equal(mine['backbone.norm3.weight'], official['norm.weight'])
+    with pytest.raises(KeyError, match='not part of a FocalNet'):
+        convert_focalnet_state_dict({'blocks.0.attn.qkv.weight': torch.zeros(1)})
+
+
+@pytest.mark.parametrize('tool', ['fanet2mmext', 'focalnet2mmext'])
+def test_tools_are_argument_parsing_over_the_library(tool, tmp_path):
+    """The tool scripts run as commands (no import of tools/ from tests or mmext)."""
+    if tool == 'fanet2mmext':
+        ref = _randomise(RefFANetClassifier(DIMS, DEPTHS, KERNELS))
+        state = ref.state_dict()
+    else:
+        state = official_focalnet_classifier_state(8, [1, 1, 1, 1], [2] * 4, [3] * 4, 10)
+    src, dst = str(tmp_path / 'src.pth'), str(tmp_path / 'out' / 'dst.pth')
+    torch.save(dict(state_dict=state), src)
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'model_converters',
+                                                    f'{tool}.py'), src, dst],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f'{len(state)} tensors' in proc.stdout
+    assert len(torch.load(dst, weights_only=True)['state_dict']) == len(state)
