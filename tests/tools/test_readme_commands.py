@@ -362,6 +362,13 @@ def check_command(cmd: Command) -> List[str]:
         check_python(words, problems)
     elif prog in ('bash', 'sh'):
         check_bash(words, problems)
+        script = osp.join(PROJECT_ROOT, words[1]) if len(words) > 1 else ''
+        if cmd.env and osp.isfile(script):
+            with open(script) as f:
+                text = f.read()
+            for name in cmd.env:
+                if not re.search(r'\$\{?' + name + r'\b', text):
+                    problems.append(f'{words[1]} does not read the environment variable {name}')
     elif prog == 'make':
         targets = makefile_targets()
         for t in words[1:]:
@@ -434,6 +441,9 @@ def test_checker_finds_each_kind_of_failure():
     assert any('GPUS must be a number' in p
                for p in problems('bash tools/dist_train.sh CONFIG eight'))
     assert any('no target' in p for p in problems('make no-such-target'))
+    assert problems('GPUS=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR') == []
+    assert any('does not read the environment variable GPU' in p for p in problems(
+        'GPU=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR'))
     assert any('does not know' in p for p in problems('curl http://example.com'))
 
 
