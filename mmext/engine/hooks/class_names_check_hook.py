@@ -47,8 +47,11 @@ class ClassNamesCheckHook(Hook):
                                                                  int)}
         if isinstance(top, int) and heads and top not in heads:
             raise ValueError(f'the config sets num_classes={top} but the model has '
-                             f'num_classes {sorted(heads)}: a top-level variable is copied '
-                             'when the file is read; override model.bbox_head.num_classes')
+                             f'num_classes {sorted(heads)}: a top-level variable is copied into '
+                             'the fields that use it when the file is read, so overriding it '
+                             'changes nothing; override those fields (model.bbox_head.'
+                             'num_classes, and optim_wrapper.optimizer.lr where the config '
+                             'derives it from num_classes) and keep num_classes equal to them')
 
     def before_train(self, runner) -> None:
         self._check(runner, '_train_loop')
