@@ -14,7 +14,6 @@ from mmengine.config import Config
 
 import mmext  # noqa: F401
 from mmext.testing import run_config, synthetic_root
-from mmext.utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs', 'fanet')
@@ -185,11 +184,11 @@ def test_segmentation_training_reaches_nonzero_miou(seg_run):
 
 def test_frm_visualiser_writes_fig6_panels(seg_run, tmp_path):
     root, work_dir, _ = seg_run
-    vis = load_tool('analysis_tools', 'visualize_frm')
+    from mmext.visualization import visualize_frm
     from mmext.apis import latest_checkpoint
     test_dir = osp.join(root, 'splits_final_deblurred', 'test')
     name = sorted(os.listdir(osp.join(test_dir, 'data')))[0]
-    paths = vis.visualize(SEG_DEMO, latest_checkpoint(work_dir), osp.join(test_dir, 'data', name),
+    paths = visualize_frm(SEG_DEMO, latest_checkpoint(work_dir), osp.join(test_dir, 'data', name),
                           str(tmp_path / 'vis'), gt=osp.join(test_dir, 'sem_seg', name),
                           stage=2, cfg_options=_data_roots(root))
     assert sorted(paths) == ['a_image', 'b_frm_input', 'c_frm_R', 'd_frm_S', 'e_frm_output',
