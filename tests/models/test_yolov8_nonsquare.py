@@ -12,7 +12,8 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 
 import mmext  # noqa: F401
-from mmext.models.dense_heads.yolov8_ins_head import YOLOv8InsHead, unpadded_shape
+from mmext.models.dense_heads.yolov8_ins_head import YOLOv8InsHead
+from mmext.models.utils import unpadded_shape
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CFG = osp.join(ROOT, 'configs/rgfl/yolov8-seg_s_rgfl_1xb16-100e_road-assets-seg.py')
@@ -145,3 +146,12 @@ def test_detection_head_box_lands_in_place(tmp_path, case):
     cls, dists, _, _ = perfect_prediction((640, 640), [v / 3 for v in box])
     result = det.predict_by_feat(cls, dists, batch_img_metas=[sample.metainfo], rescale=True)[0]
     assert len(result) == 1 and box_iou(result.bboxes[0].tolist(), box) > 0.99
+
+
+def test_unpadded_shape_by_hand():
+    # 1000 x 750 frame resized by 0.64 to 640 x 480, padded to 640 x 640
+    meta = dict(img_shape=(640, 640), ori_shape=(750, 1000), scale_factor=(0.64, 0.64))
+    assert unpadded_shape(meta) == (480, 640)
+    assert unpadded_shape(dict(img_shape=(320, 320))) == (320, 320)  # nothing to recover
+    # never larger than the input (a crop after the resize)
+    assert unpadded_shape(dict(meta, img_shape=(400, 640))) == (400, 640)

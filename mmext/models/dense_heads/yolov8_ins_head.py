@@ -12,6 +12,7 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..utils.letterbox import unpadded_shape
 from .yolov8_head import YOLOv8Head
 
 
@@ -22,23 +23,6 @@ def box_crop_mask(boxes: Tensor, height: int, width: int) -> Tensor:
     ys = torch.arange(height, device=boxes.device, dtype=boxes.dtype)[None, :, None]
     x1, y1, x2, y2 = (boxes[:, i, None, None] for i in range(4))
     return (xs >= x1) & (xs < x2) & (ys >= y1) & (ys < y2)
-
-
-def unpadded_shape(img_meta: dict) -> Tuple[int, int]:
-    """(h, w) of the image inside the network input, without the letterbox padding.
-
-    mmcv's ``Pad`` (and mmdet's) overwrites ``img_shape`` with the padded size, so the resized
-    image's extent is recovered from ``ori_shape`` x ``scale_factor`` (``scale_factor`` is
-    (w_scale, h_scale)); without a scale factor ``img_shape`` is taken as it is. The image sits
-    at the top-left corner of the input, as mmcv pads bottom and right.
-    """
-    img_h, img_w = img_meta['img_shape'][:2]
-    scale = img_meta.get('scale_factor')
-    if scale is None or 'ori_shape' not in img_meta:
-        return int(img_h), int(img_w)
-    ori_h, ori_w = img_meta['ori_shape'][:2]
-    return (min(int(img_h), int(round(ori_h * float(scale[1])))),
-            min(int(img_w), int(round(ori_w * float(scale[0])))))
 
 
 @MODELS.register_module()
