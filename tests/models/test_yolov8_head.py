@@ -167,10 +167,29 @@ def gt_instances():
     return [a, b]
 
 
-@pytest.mark.parametrize('cls_target', ['assigned', 'iou'])
-def test_losses_follow_the_normalisation(cls_target):
+def literal_ciou(b1, b2, eps=1e-7):
+    """Ultralytics' CIoU of two xyxy boxes, one scalar at a time (no IoU gate)."""
+    w1, h1 = b1[2] - b1[0], b1[3] - b1[1] + eps
+    w2, h2 = b2[2] - b2[0], b2[3] - b2[1] + eps
+    iw = max(min(b1[2], b2[2]) - max(b1[0], b2[0]), 0)
+    ih = max(min(b1[3], b2[3]) - max(b1[1], b2[1]), 0)
+    iou = iw * ih / (w1 * h1 + w2 * h2 - iw * ih + eps)
+    c2 = (max(b1[2], b2[2]) - min(b1[0], b2[0]))**2 + (max(b1[3], b2[3]) -
+                                                       min(b1[1], b2[1]))**2 + eps
+    rho2 = ((b2[0] + b2[2] - b1[0] - b1[2])**2 + (b2[1] + b2[3] - b1[1] - b1[3])**2) / 4
+    v = 4 / math.pi**2 * (math.atan(w2 / h2) - math.atan(w1 / h1))**2
+    return iou - (rho2 / c2 + v * v / (v - iou + 1 + eps))
+
+
+@pytest.mark.parametrize('cls_target,box_loss', [('assigned', 'ultralytics'),
+                                                 ('iou', 'ultralytics'), ('assigned', 'mmdet')])
+def test_losses_follow_the_normalisation(cls_target, box_loss):
+    extra = {}
+    if box_loss == 'mmdet':
+        extra['loss_bbox'] = dict(type='CIoULoss', reduction='mean', loss_weight=7.5)
     head = make_head(cls_target=cls_target, loss_cls=dict(type='CrossEntropyLoss',
-                                                          use_sigmoid=True, loss_weight=0.5))
+                                                          use_sigmoid=True, loss_weight=0.5),
+                     **extra)
     cls_scores, dists = head(feats(head))
     gts = gt_instances()
     t = head.get_targets(cls_scores, dists, gts)
@@ -190,11 +209,17 @@ def test_losses_follow_the_normalisation(cls_target):
     x = t['cls']
     bce = (torch.clamp(x, min=0) - x * target + torch.log1p(torch.exp(-x.abs()))).sum()
     assert losses['loss_cls'].item() == pytest.approx(0.5 * bce.item() / T, rel=1e-5)
-    # box: 7.5 * sum_pos t_hat (1 - CIoU(pred, gt)) / T, mmdet's CIoU (gate at IoU > 0.5)
+    # box: 7.5 * sum_pos t_hat (1 - CIoU(pred, gt)) / T; by default Ultralytics' CIoU, written
+    # out per box; or mmdet's CIoU (gate at IoU > 0.5)
     from mmdet.models.losses.iou_loss import ciou_loss
     b, n = fg.nonzero(as_tuple=True)
     s = t['priors'][n, 2:3]
-    per = ciou_loss(t['bboxes'][b, n] / s, t['gt_bboxes'][b, n] / s, reduction='none')
+    pb, gb = t['bboxes'][b, n] / s, t['gt_bboxes'][b, n] / s
+    if box_loss == 'mmdet':
+        per = ciou_loss(pb, gb, reduction='none')
+    else:
+        per = torch.tensor([1 - literal_ciou(p.tolist(), g.tolist())
+                            for p, g in zip(pb.detach(), gb)])
     ref = 7.5 * (t['scores'][b, n] * per).sum() / T
     assert losses['loss_bbox'].item() == pytest.approx(ref.item(), rel=1e-5)
     # DFL targets: distances from the point to the GT sides in bins, clamped below R - 1
@@ -208,6 +233,55 @@ def test_losses_follow_the_normalisation(cls_target):
             (d - lo) * logp.gather(-1, (lo + 1)[..., None])[..., 0]).mean(1)
     ref = 1.5 * (t['scores'][b, n] * dfl).sum() / T
     assert losses['loss_dfl'].item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def hand_targets():
+    """One image, two priors (stride 8), C = 3 classes: prior 0 positive, class 1, t_hat 0.5."""
+    ln3 = math.log(3.0)
+    priors = torch.tensor([[4., 4., 8., 8.], [12., 4., 8., 8.]])
+    box = torch.tensor([[0., 0., 8., 8.], [8., 0., 16., 8.]])
+    return dict(cls=torch.tensor([[[0.0, ln3, -ln3], [ln3, 0.0, -ln3]]]),
+                dist_logits=torch.zeros(1, 2, 64), bboxes=box[None], priors=priors,
+                fg=torch.tensor([[True, False]]), labels=torch.tensor([[1, -1]]),
+                gt_inds=torch.tensor([[0, -1]]), gt_bboxes=box[None],
+                scores=torch.tensor([[0.5, 0.0]]))
+
+
+def test_hard_targets_give_formula_1_by_hand():
+    """cls_target='hard' + RefinedQualityFocalLoss(alpha) is -alpha_t (1 - p_t)^2 log p_t on
+    one-hot labels; T = max(sum t_hat, 1) = 1."""
+    head = make_head(cls_target='hard', loss_cls=dict(
+        type='RefinedQualityFocalLoss', beta=2.0, alpha=0.25, loss_weight=1.0))
+    losses = head.det_losses(hand_targets())
+    # sigmoid(0) = 0.5, sigmoid(ln 3) = 0.75, sigmoid(-ln 3) = 0.25
+    expected = (0.75 * 0.5**2 * math.log(2)        # prior 0, class 0: y 0, p_t 0.5
+                + 0.25 * 0.25**2 * math.log(4 / 3)  # prior 0, class 1: y 1, p_t 0.75
+                + 0.75 * 0.75**2 * math.log(4)      # prior 1, class 0: y 0, p_t 0.25
+                + 0.75 * 0.5**2 * math.log(2)       # prior 1, class 1: y 0, p_t 0.5
+                + 2 * 0.75 * 0.25**2 * math.log(4 / 3))  # class 2: y 0, p_t 0.75
+    assert losses['loss_cls'].item() == pytest.approx(expected, rel=1e-6)
+    # the soft YOLOv8 target (t_hat 0.5) at the same prediction gives another value
+    soft = make_head(cls_target='assigned', loss_cls=dict(
+        type='RefinedQualityFocalLoss', beta=2.0, alpha=0.25, loss_weight=1.0))
+    assert soft.det_losses(hand_targets())['loss_cls'].item() != pytest.approx(expected)
+    with pytest.raises(ValueError, match="'hard'"):
+        make_head(cls_target='onehot')
+
+
+def test_monitored_losses_are_logged_without_gradient():
+    head = make_head(cls_target='hard', loss_cls=dict(
+        type='RefinedQualityFocalLoss', beta=2.0, alpha=0.25, loss_weight=1.0),
+        monitor_cls=dict(cls_bce=dict(type='CrossEntropyLoss', use_sigmoid=True,
+                                      loss_weight=0.5)))
+    t = hand_targets()
+    t['cls'].requires_grad_(True)
+    losses = head.det_losses(t)
+    # BCE of the same logits and one-hot targets, x 0.5, / T = 1
+    bce = 2 * math.log(2) + 3 * math.log(4 / 3) + math.log(4)
+    assert losses['cls_bce'].item() == pytest.approx(0.5 * bce, rel=1e-6)
+    assert not losses['cls_bce'].requires_grad and losses['loss_cls'].requires_grad
+    with pytest.raises(ValueError, match="contains 'loss'"):
+        make_head(monitor_cls=dict(loss_bce=dict(type='CrossEntropyLoss', use_sigmoid=True)))
 
 
 def test_image_without_objects_trains():

@@ -1,12 +1,20 @@
-"""tools/model_converters/yolov8_to_mmext.py: Ultralytics YOLOv8(-seg) key names, written out
-from the Ultralytics module layout, map onto every mmext parameter and buffer."""
+"""The YOLOv8 weight converter (mmext.models.converters.yolov8, and its command line
+tools/model_converters/yolov8_to_mmext.py): Ultralytics YOLOv8(-seg) key names, written out from
+the Ultralytics module layout, map onto every mmext parameter and buffer."""
+import os.path as osp
+import subprocess
+import sys
+
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 import mmext  # noqa: F401
-from mmext.utils import load_tool
+from mmext.models.converters import convert_yolov8_key, convert_yolov8_state_dict
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'model_converters', 'yolov8_to_mmext.py')
 
 BN = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
 
@@ -54,9 +62,8 @@ def test_every_key_maps_and_loads_strictly(seg, tmp_path):
         neck=dict(type='YOLOv8PAFPN', in_channels=[64, 128, 256], num_csp_blocks=1),
         bbox_head=head))
     ours = model.state_dict()
-    tool = load_tool('model_converters', 'yolov8_to_mmext')
     keys = ultralytics_keys(blocks=(1, 2), neck_blocks=1, seg=seg)
-    mapped = {k: tool.convert_key(k) for k in keys}
+    mapped = {k: convert_yolov8_key(k) for k in keys}
     assert mapped['model.22.dfl.conv.weight'] is None
     targets = [v for v in mapped.values() if v is not None]
     assert len(set(targets)) == len(targets)
@@ -65,12 +72,29 @@ def test_every_key_maps_and_loads_strictly(seg, tmp_path):
     fake = {k: torch.randn(ours[v].shape) if ours[v].is_floating_point() else ours[v].clone()
             for k, v in mapped.items() if v is not None}
     fake['model.22.dfl.conv.weight'] = torch.arange(16.).view(1, 16, 1, 1)
-    torch.save(fake, tmp_path / 'ultra.pt')
-    assert tool.main([str(tmp_path / 'ultra.pt'), str(tmp_path / 'out.pth')]) == 0
-    converted = torch.load(tmp_path / 'out.pth', weights_only=True)['state_dict']
+    converted = convert_yolov8_state_dict(fake)
     missing, unexpected = model.load_state_dict(converted, strict=False)
     assert missing == ['bbox_head.integral.project'] and unexpected == []
     k = 'model.12.m.0.cv2.conv.weight'
     assert torch.equal(model.state_dict()[mapped[k]], fake[k])
+    # a checkpoint dict with the weights under 'state_dict' converts the same
+    assert list(convert_yolov8_state_dict(dict(state_dict=fake))) == list(converted)
     with pytest.raises(KeyError, match='not an Ultralytics'):
-        tool.convert_key('backbone.stem.conv.weight')
+        convert_yolov8_key('backbone.stem.conv.weight')
+    with pytest.raises(KeyError, match='layer 10 has no parameters'):
+        convert_yolov8_key('model.10.conv.weight')
+
+
+def test_command_line_writes_a_loadable_checkpoint(tmp_path):
+    """The tool is argument parsing over the library function: files in, files out."""
+    fake = {'model.0.conv.weight': torch.randn(16, 3, 3, 3),
+            'model.22.cv3.1.2.bias': torch.randn(7),
+            'model.22.dfl.conv.weight': torch.arange(16.).view(1, 16, 1, 1)}
+    torch.save(fake, tmp_path / 'ultra.pt')
+    out = subprocess.run([sys.executable, TOOL, str(tmp_path / 'ultra.pt'),
+                          str(tmp_path / 'out.pth')], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert '2 tensors' in out.stdout
+    state = torch.load(tmp_path / 'out.pth', weights_only=True)['state_dict']
+    assert set(state) == {'backbone.stem.conv.weight', 'bbox_head.cls_branches.1.2.bias'}
+    assert torch.equal(state['bbox_head.cls_branches.1.2.bias'], fake['model.22.cv3.1.2.bias'])

@@ -38,24 +38,35 @@ class YOLOv8Head(BaseDenseHead):
     positive a soft score t_hat (TOOD normalisation). With T = max(sum of t_hat over the batch, 1):
 
     * ``loss_cls = L_cls(logits, targets) / T``, targets one-hot times a score that is t_hat
-      (``cls_target='assigned'``, YOLOv8) or the IoU of the detached predicted box with its GT
-      (``cls_target='iou'``, GFL's QFL target). L_cls is BCE for the YOLOv8 baseline or QFL
+      (``cls_target='assigned'``, YOLOv8), the IoU of the detached predicted box with its GT
+      (``cls_target='iou'``, GFL's QFL target) or 1 (``cls_target='hard'``: hard labels, with
+      which :class:`RefinedQualityFocalLoss` with ``alpha`` is the paper's Formula 1 as printed,
+      ``-alpha_t (1 - p_t)^gamma log p_t``). L_cls is BCE for the YOLOv8 baseline or QFL
       (:class:`RefinedQualityFocalLoss`) for the refined GFL.
-    * ``loss_bbox = sum_pos t_hat * (1 - CIoU) / T`` (mmdet ``CIoULoss``, boxes in stride units).
+    * ``loss_bbox = sum_pos t_hat * (1 - CIoU) / T`` (:class:`YOLOv8CIoULoss`, boxes in stride
+      units; Ultralytics' CIoU by default, mmdet's IoU > 0.5 gate on the aspect term as an
+      option, or mmdet's ``CIoULoss``).
     * ``loss_dfl = sum_pos t_hat * mean_sides DFL / T`` (mmdet ``DistributionFocalLoss``, GFL
       Eq. 6; targets clamped to [0, R - 1 - 0.01]).
 
     YOLOv8's gains are box 7.5, cls 0.5, dfl 1.5 (``loss_weight`` of the three losses). Unlike
-    Ultralytics and mmyolo the losses are not multiplied by the batch size; with AdamW this
-    changes nothing but the logged values.
+    Ultralytics and mmyolo the losses are not multiplied by the batch size: gradients are
+    ``1 / (batch x accumulation)`` of Ultralytics' (see the configs' ``clip_grad``); with AdamW
+    this changes nothing but the logged values and the meaning of a clipping threshold.
+
+    ``monitor_cls`` logs other classification losses on the same logits and targets, without
+    gradient (e.g. BCE beside QFL), so runs with different classification losses can be compared
+    on one scale.
 
     Args:
         num_classes (int): C.
         in_channels (Sequence[int]): Channels of the three neck outputs.
         strides (Sequence[int]): Their strides.
         reg_max (int): R, the number of DFL bins per side (YOLOv8: 16).
-        cls_target (str): 'assigned' or 'iou', see above.
+        cls_target (str): 'assigned', 'iou' or 'hard', see above.
         loss_cls, loss_bbox, loss_dfl (dict): Loss configs.
+        monitor_cls (dict, optional): ``{log name: loss config}``, logged only; a name must not
+            contain 'loss' (mmengine would add it to the total).
         train_cfg (dict): ``assigner`` config.
         test_cfg (dict): ``nms_pre``, ``score_thr``, ``nms``, ``max_per_img`` (YOLOv8 validation:
             30000, 0.001, IoU 0.7, 300); multi-label, class-aware NMS.
@@ -72,10 +83,11 @@ class YOLOv8Head(BaseDenseHead):
                  loss_cls: ConfigType = dict(
                      type='CrossEntropyLoss', use_sigmoid=True, reduction='mean',
                      loss_weight=0.5),
-                 loss_bbox: ConfigType = dict(type='CIoULoss', reduction='mean',
+                 loss_bbox: ConfigType = dict(type='YOLOv8CIoULoss', reduction='mean',
                                               loss_weight=7.5),
                  loss_dfl: ConfigType = dict(type='DistributionFocalLoss', reduction='mean',
                                              loss_weight=1.5),
+                 monitor_cls: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -83,9 +95,13 @@ class YOLOv8Head(BaseDenseHead):
         if len(in_channels) != len(strides):
             raise ValueError(f'{type(self).__name__}: in_channels {list(in_channels)} and strides '
                              f'{list(strides)} must have the same length')
-        if cls_target not in ('assigned', 'iou'):
-            raise ValueError(f"{type(self).__name__}: cls_target must be 'assigned' or 'iou', "
-                             f'got {cls_target!r}')
+        if cls_target not in ('assigned', 'iou', 'hard'):
+            raise ValueError(f"{type(self).__name__}: cls_target must be 'assigned', 'iou' or "
+                             f"'hard', got {cls_target!r}")
+        for name in (monitor_cls or {}):
+            if 'loss' in name:
+                raise ValueError(f'{type(self).__name__}: monitor_cls name {name!r} contains '
+                                 "'loss'; mmengine would add it to the training loss")
         if reg_max < 2:
             raise ValueError(f'{type(self).__name__}: reg_max (bins per side) must be >= 2')
         self.num_classes = num_classes
@@ -106,6 +122,8 @@ class YOLOv8Head(BaseDenseHead):
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
         self.loss_dfl = MODELS.build(loss_dfl)
+        self.monitor_cls = nn.ModuleDict(
+            {name: MODELS.build(cfg) for name, cfg in (monitor_cls or {}).items()})
         if train_cfg:
             self.assigner = TASK_UTILS.build(train_cfg['assigner'])
         self._init_layers()
@@ -210,17 +228,24 @@ class YOLOv8Head(BaseDenseHead):
         if self.cls_target == 'iou':
             iou = bbox_overlaps(t['bboxes'].detach(), t['gt_bboxes'], is_aligned=True)
             score = iou.clamp(min=0) * fg
+        elif self.cls_target == 'hard':
+            score = fg.to(t['scores'].dtype)
         else:
             score = t['scores']
         cls_target = torch.zeros_like(t['cls'])
         pos_b, pos_n = fg.nonzero(as_tuple=True)
         cls_target[pos_b, pos_n, t['labels'][pos_b, pos_n]] = score[pos_b, pos_n].to(
             cls_target.dtype)
-        loss_cls = self.loss_cls(t['cls'].reshape(-1, self.num_classes),
-                                 cls_target.reshape(-1, self.num_classes), avg_factor=avg_factor)
+        cls_pred = t['cls'].reshape(-1, self.num_classes)
+        cls_target = cls_target.reshape(-1, self.num_classes)
+        loss_cls = self.loss_cls(cls_pred, cls_target, avg_factor=avg_factor)
+        monitors = {}
+        with torch.no_grad():
+            for name, loss in self.monitor_cls.items():
+                monitors[name] = loss(cls_pred.detach(), cls_target, avg_factor=avg_factor)
         if pos_b.numel() == 0:
             zero = t['dist_logits'].sum() * 0
-            return dict(loss_cls=loss_cls, loss_bbox=zero, loss_dfl=zero)
+            return dict(loss_cls=loss_cls, loss_bbox=zero, loss_dfl=zero, **monitors)
         stride = t['priors'][pos_n, 2:3]
         points = t['priors'][pos_n, :2] / stride
         weight = t['scores'][pos_b, pos_n]
@@ -231,7 +256,7 @@ class YOLOv8Head(BaseDenseHead):
         loss_dfl = self.loss_dfl(
             t['dist_logits'][pos_b, pos_n].reshape(-1, self.reg_max), dist_target.reshape(-1),
             weight=weight[:, None].expand(-1, 4).reshape(-1), avg_factor=4 * avg_factor)
-        return dict(loss_cls=loss_cls, loss_bbox=loss_bbox, loss_dfl=loss_dfl)
+        return dict(loss_cls=loss_cls, loss_bbox=loss_bbox, loss_dfl=loss_dfl, **monitors)
 
     def loss_by_feat(self,
                      cls_scores: List[Tensor],
