@@ -206,18 +206,18 @@ def test_window_search_certifies_and_its_fallback_is_exact(monkeypatch):
     _, bboxes, scores, gts, labels = make_scene(4, 60, img=512, strides=(8, 16, 32, 64, 128))
     gts[:, 2:4] = gts[:, 2:4] / 4
     assigner = DCFLAssigner()
-    runs, shapes = assigner.shape_runs(priors)
+    runs, shapes = assigner.topk_search.shape_runs(priors)
     assert runs == [(0, 4096), (4096, 5120), (5120, 5376), (5376, 5440), (5440, 5456)]
-    coef = assigner._quadratic_coefficients(gts, shapes)
-    found = assigner._rank_window(gts, priors, None, 16, coef, runs)
+    coef = assigner.topk_search.quadratic_coefficients(gts, shapes)
+    found = assigner.topk_search.rank_window(gts, priors, None, 16, coef, runs)
     assert found[3].float().mean() > 0.9
     scene = (priors, bboxes, scores, gts, labels)
     expected = run(DCFLAssigner(search='dense'), *scene).gt_inds
     assert torch.equal(run(assigner, *scene).gt_inds, expected)
     # f(D*) = 2 > any similarity: nothing is certified
-    monkeypatch.setattr(assigner, '_similarity_at',
+    monkeypatch.setattr(assigner.topk_search, 'similarity_at',
                         lambda d: torch.full(d.shape, 2.0, dtype=torch.float64))
-    assert not assigner._rank_window(gts, priors, None, 16, coef, runs)[3].any()
+    assert not assigner.topk_search.rank_window(gts, priors, None, 16, coef, runs)[3].any()
     assert torch.equal(run(assigner, *scene).gt_inds, expected)
 
 
@@ -410,7 +410,7 @@ def test_quadratic_model_of_the_shared_divergences():
     for measure, fn in (('gjsd', lambda a, b: gjsd(a, b, aligned=True)),
                         ('kld', lambda a, b: kld(a, b, aligned=True)),
                         ('gwd', lambda a, b: gwd(a, b, aligned=True))):
-        coef = DCFLAssigner(measure=measure)._quadratic_coefficients(gts, shapes)
+        coef = DCFLAssigner(measure=measure).topk_search.quadratic_coefficients(gts, shapes)
         assert coef is not None
         delta = torch.randn(6, 3, 2, generator=gen, dtype=torch.float64) * 50
         b1 = gts.double()[:, None].expand(6, 3, 5).reshape(-1, 5)
