@@ -7,5 +7,7 @@ model = dict(
         cls_target='assigned',
         loss_cls=dict(_delete_=True, type='CrossEntropyLoss', use_sigmoid=True,
                       reduction='mean', loss_weight=0.5),
+        monitor_cls=dict(_delete_=True, cls_qfl=dict(type='RefinedQualityFocalLoss', beta=2.0,
+                                                      reduction='mean', loss_weight=0.5)),
         loss_mask=dict(_delete_=True, type='CrossEntropyLoss', use_sigmoid=True,
                        reduction='mean', loss_weight=7.5)))

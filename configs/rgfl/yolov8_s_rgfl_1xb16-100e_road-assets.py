@@ -110,8 +110,14 @@ model = dict(
         cls_target='iou',
         loss_cls=dict(type='RefinedQualityFocalLoss', use_sigmoid=True, beta=2.0, alpha=None,
                       reduction='mean', loss_weight=0.5),
-        loss_bbox=dict(type='CIoULoss', reduction='mean', loss_weight=7.5),
-        loss_dfl=dict(type='DistributionFocalLoss', reduction='mean', loss_weight=1.5)),
+        # Ultralytics' CIoU (aspect term at every IoU); aspect_iou_gate=0.5 is mmdet's CIoULoss
+        loss_bbox=dict(type='YOLOv8CIoULoss', aspect_iou_gate=None, reduction='mean',
+                       loss_weight=7.5),
+        loss_dfl=dict(type='DistributionFocalLoss', reduction='mean', loss_weight=1.5),
+        # logged beside loss_cls, no gradient: YOLOv8's BCE (gain 0.5) on the same logits and
+        # targets, so the QFL and BCE runs of tables/loss_ablation.py share one loss scale
+        monitor_cls=dict(cls_bce=dict(type='CrossEntropyLoss', use_sigmoid=True,
+                                      reduction='mean', loss_weight=0.5))),
     train_cfg=dict(assigner=dict(type='YOLOv8TaskAlignedAssigner', topk=10, alpha=0.5,
                                  beta=6.0, iou_mode='ciou')),
     # YOLOv8 validation: multi-label, score > 0.001, NMS IoU 0.7, at most 300 per image
@@ -122,13 +128,18 @@ model = dict(
 # Ultralytics optimizer='auto' for short runs: AdamW, lr = 0.002 * 5 / (4 + num_classes),
 # betas (0.9, 0.999), weight decay 5e-4 on conv/linear weights only, nominal batch 64
 # (batch 16 x 4 accumulated steps), gradient norm clipped at 10.
+# Clipping threshold: Ultralytics back-propagates each batch's loss multiplied by the batch size
+# (16) and sums 4 batches; mmengine back-propagates loss / accumulative_counts (4) of losses that
+# are not multiplied by the batch, so its accumulated gradient is 1 / (16 * 4) = 1 / 64 of
+# Ultralytics'. Clipping at 10 / 64 clips the same steps as Ultralytics' 10 (change the 16 and
+# the 4 with the batch size and accumulative_counts).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=round(0.002 * 5 / (4 + num_classes), 6),
                    betas=(0.9, 0.999), weight_decay=0.0005),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
     accumulative_counts=4,
-    clip_grad=dict(max_norm=10.0))
+    clip_grad=dict(max_norm=10.0 / (16 * 4)))
 param_scheduler = [
     # 3 warm-up epochs, per iteration
     dict(type='LinearLR', start_factor=0.001, by_epoch=True, begin=0, end=3,
@@ -142,8 +153,9 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    # best checkpoint by Ultralytics' fitness, 0.1 mAP50 + 0.9 mAP50-95 (its best.pt)
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
-                    save_best='prf1/bbox_mAP50-95', rule='greater'),
+                    save_best='prf1/fitness', rule='greater'),
     logger=dict(type='LoggerHook', interval=50))
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0001, gamma=2000,

@@ -64,7 +64,12 @@ def test_sizes_and_losses_change_only_their_fields():
     assert (head.loss_cls.type, head.loss_cls.beta, head.cls_target) == (
         'RefinedQualityFocalLoss', 2.0, 'iou')
     assert (head.loss_bbox.type, head.loss_dfl.type, head.reg_max) == (
-        'CIoULoss', 'DistributionFocalLoss', 16)
+        'YOLOv8CIoULoss', 'DistributionFocalLoss', 16)
+    assert head.loss_bbox.aspect_iou_gate is None  # Ultralytics: no IoU gate on the aspect term
+    assert head.monitor_cls.cls_bce.type == 'CrossEntropyLoss'
+    # Ultralytics clips at 10 a gradient 16 (batch) x 4 (accumulation) times mmengine's
+    assert base.optim_wrapper.clip_grad.max_norm == pytest.approx(10 / 64)
+    assert base.default_hooks.checkpoint.save_best == 'prf1/fitness'
 
     def without(cfg, *keys):
         d = cfg.to_dict()
@@ -78,7 +83,8 @@ def test_sizes_and_losses_change_only_their_fields():
 
     size_keys = ('model.backbone.arch', 'model.neck.in_channels', 'model.neck.num_csp_blocks',
                  'model.bbox_head.in_channels')
-    loss_keys = ('model.bbox_head.loss_cls', 'model.bbox_head.cls_target')
+    loss_keys = ('model.bbox_head.loss_cls', 'model.bbox_head.cls_target',
+                 'model.bbox_head.monitor_cls')
     for size, channels in SIZES.items():
         rgfl = Config.fromfile(DET.format(size, 'rgfl'))
         assert rgfl.model.backbone.arch == size and rgfl.model.neck.in_channels == channels
@@ -89,6 +95,12 @@ def test_sizes_and_losses_change_only_their_fields():
             'CrossEntropyLoss', 'assigned')
         assert bce.model.bbox_head.loss_cls.loss_weight == 0.5
         assert without(bce, *loss_keys) == without(rgfl, *loss_keys)
+        # each row logs the other loss on one scale (no gradient)
+        assert set(bce.model.bbox_head.monitor_cls) == {'cls_qfl'}
+        focal = Config.fromfile(DET.format(size, 'focal'))  # Formula 1 as printed
+        assert (focal.model.bbox_head.cls_target, focal.model.bbox_head.loss_cls.alpha) == (
+            'hard', 0.25)
+        assert without(focal, *loss_keys) == without(rgfl, *loss_keys)
         seg = Config.fromfile(SEG.format(size, 'rgfl'))
         assert seg.model.bbox_head.type == 'YOLOv8InsHead'
         assert seg.model.bbox_head.proto_channels == channels[0]

@@ -99,3 +99,44 @@ def test_no_predictions_and_no_gt():
     assert r['bbox_mAP50'] == 0
     with pytest.raises(KeyError, match="'bbox' or 'segm'"):
         DetPRF1Metric(metric='proposal')
+
+
+def test_fitness_per_class_table_and_curve_files(tmp_path, caplog):
+    """fitness = 0.1 mAP50 + 0.9 mAP50-95 (Ultralytics' best.pt score); the per-class table has
+    the 'all' row, one row per class with GT (counts by hand) and absent classes with '-'; the
+    four curve images are written to curve_dir."""
+    from mmext.evaluation.metrics.det_prf1_metric import format_rows, per_class_rows
+    s1 = sample([[0, 0, 10, 10], [20, 20, 30, 30]], [0, 0], [[0, 0, 10, 10]], [0.9], [0])
+    s2 = sample([[0, 0, 10, 10]], [0], [[0, 0, 10, 6.2]], [0.8], [0])
+    m = DetPRF1Metric(metric='bbox', curve_dir=str(tmp_path))
+    m.dataset_meta = dict(classes=('a', 'b', 'c'))
+    m.process({}, [s1, s2])
+    r = m.compute_metrics(m.results)
+    assert r['fitness'] == pytest.approx(0.1 * r['bbox_mAP50'] + 0.9 * r['bbox_mAP50-95'],
+                                         abs=2e-4)
+    stats = m.last_stats['bbox']
+    rows = per_class_rows(stats, {0: 2}, 2, ('a', 'b', 'c'))
+    assert [row['Class'] for row in rows] == ['all', 'a', 'b', 'c']
+    assert (rows[1]['Images'], rows[1]['Instances']) == (2, 3)
+    assert rows[2]['P'] is None and rows[3]['mAP50'] is None
+    assert rows[1]['mAP50'] == pytest.approx(r['bbox_mAP50'], abs=1e-4)
+    text = format_rows(rows)
+    assert text.splitlines()[0].split() == ['Class', 'Images', 'Instances', 'P', 'R', 'F1',
+                                            'mAP50', 'mAP50-95']
+    assert text.splitlines()[3].split()[-1] == '-'
+    for name in ('pr_curve.png', 'f1_curve.png', 'p_curve.png', 'r_curve.png'):
+        f = tmp_path / name
+        assert f.is_file() and f.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_pr_curve_is_the_precision_envelope():
+    """The saved PR curve at the first IoU threshold: one TP at 0.9 then one FP at 0.5 with two
+    GTs -> precision 1 up to recall 0.5; beyond it the curve falls linearly from the FP's 0.5 to 0 at
+    recall 1 (the closing point (1, 0))."""
+    from mmext.evaluation.metrics.det_prf1_metric import ap_per_class
+    tp = np.array([[True], [False]])
+    stats = ap_per_class(tp, np.array([0.9, 0.5]), np.array([0, 0]), np.array([0, 0]))
+    c = stats['curves']
+    at = lambda x: float(np.interp(x, c['recall'], c['pr'][0]))  # noqa: E731
+    assert at(0.25) == pytest.approx(1.0) and at(0.45) == pytest.approx(1.0, abs=1e-6)
+    assert at(0.75) == pytest.approx(0.25, abs=0.01) and at(1.0) == pytest.approx(0.0)

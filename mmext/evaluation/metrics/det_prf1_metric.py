@@ -19,8 +19,17 @@ computes them the same way from mmdet predictions, for boxes ('bbox') and masks 
 Classes without GT are left out of the means, as in Ultralytics. Ground truths come from the data
 samples (``gt_instances``), so the test pipeline must load annotations after ``Resize`` (mmdet's
 convention) to keep them in original image coordinates, where ``rescale=True`` predictions are.
-Keys: ``<prefix>/<bbox|segm>_{mAP50, mAP50-95, P, R, F1}``, values in [0, 1].
+Keys: ``<prefix>/<bbox|segm>_{mAP50, mAP50-95, P, R, F1}``, values in [0, 1], and
+``<prefix>/fitness``, Ultralytics' checkpoint-selection score: the sum over the evaluated
+``bbox`` / ``segm`` of 0.1 mAP50 + 0.9 mAP50-95 (its ``best.pt``; use it as ``save_best``).
+
+As Ultralytics' validator, each evaluation also logs a per-class table (images, instances, P, R,
+F1, mAP50, mAP50-95; classes without GT listed with ``-``) and, inside a Runner, saves the
+precision-recall and F1 / P / R-confidence curves as ``pr_curve.png``, ``f1_curve.png``,
+``p_curve.png``, ``r_curve.png`` (``mask_*`` for 'segm') in the run's log dir
+(``<work_dir>/<timestamp>/``) or in ``curve_dir``.
 """
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -52,11 +61,17 @@ def match_predictions(ious: np.ndarray, gt_labels: np.ndarray, pred_labels: np.n
     return correct
 
 
-def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
-    """101-point interpolated AP of one PR curve (recall ascending)."""
+def precision_envelope(recall: np.ndarray, precision: np.ndarray):
+    """The PR curve (recall ascending) closed with (0, 1) and (1, 0), precision made monotone
+    (at each recall the best precision at that recall or beyond). Returns (recall, precision)."""
     mrec = np.concatenate(([0.0], recall, [1.0]))
     mpre = np.concatenate(([1.0], precision, [0.0]))
-    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
+    return mrec, np.flip(np.maximum.accumulate(np.flip(mpre)))
+
+
+def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
+    """101-point interpolated AP of one PR curve (recall ascending)."""
+    mrec, mpre = precision_envelope(recall, precision)
     x = np.linspace(0, 1, 101)
     y = np.interp(x, mrec, mpre)
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
@@ -80,8 +95,11 @@ def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_
         target_cls: (G,) labels of all GTs.
 
     Returns:
-        dict: ``classes`` (K,), per class ``ap`` (K, T), ``p``, ``r``, ``f1`` (K,) at the chosen
-        confidence, and ``conf`` (the chosen confidence).
+        dict: ``classes`` (K,) and ``num_gt`` (K,), per class ``ap`` (K, T), ``p``, ``r``, ``f1``
+        (K,) at the chosen confidence, ``conf`` (the chosen confidence), and ``curves``:
+        ``conf`` (num_points,) with ``p``, ``r``, ``f1`` (K, num_points) against it, ``recall``
+        (num_points,) with ``pr`` (K, num_points), the precision envelope at the first IoU
+        threshold against it.
     """
     order = np.argsort(-conf, kind='stable')
     tp, conf, pred_cls = tp[order], conf[order], pred_cls[order]
@@ -91,6 +109,7 @@ def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_
     ap = np.zeros((len(classes), num_t))
     p_curve = np.zeros((len(classes), num_points))
     r_curve = np.zeros((len(classes), num_points))
+    pr_curve = np.zeros((len(classes), num_points))
     for k, (c, n_gt) in enumerate(zip(classes, counts)):
         sel = pred_cls == c
         if not sel.any():
@@ -104,10 +123,62 @@ def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_
         p_curve[k] = np.interp(-grid, -conf[sel], precision[:, 0], left=1)
         for t in range(num_t):
             ap[k, t] = average_precision(recall[:, t], precision[:, t])
+        pr_curve[k] = np.interp(grid, *precision_envelope(recall[:, 0], precision[:, 0]))
     f1_curve = 2 * p_curve * r_curve / (p_curve + r_curve + eps)
     i = int(box_filter(f1_curve.mean(0), 0.1).argmax()) if len(classes) else 0
-    return dict(classes=classes, ap=ap, p=p_curve[:, i], r=r_curve[:, i], f1=f1_curve[:, i],
-                conf=grid[i])
+    curves = dict(conf=grid, p=p_curve, r=r_curve, f1=f1_curve, recall=grid, pr=pr_curve)
+    return dict(classes=classes, num_gt=counts, ap=ap, p=p_curve[:, i], r=r_curve[:, i],
+                f1=f1_curve[:, i], conf=grid[i], curves=curves)
+
+
+TABLE_COLUMNS = ('Class', 'Images', 'Instances', 'P', 'R', 'F1', 'mAP50', 'mAP50-95')
+
+
+def per_class_rows(stats: dict, images_per_class: Dict[int, int], num_images: int,
+                   names: Optional[Sequence[str]] = None) -> List[dict]:
+    """The per-class table: an ``all`` row (means over the classes with GT; F1 = 2PR/(P+R) of the
+    means, the headline F1), then one row per class with GT, then the classes of ``names``
+    without GT (values None).
+
+    Args:
+        stats: :func:`ap_per_class` output.
+        images_per_class: class id -> number of images with a GT of that class.
+        num_images: Images evaluated.
+        names: Class names of the dataset (``dataset_meta['classes']``).
+    """
+    def name(c):
+        return names[c] if names is not None and 0 <= c < len(names) else str(c)
+
+    rows = []
+    classes = [int(c) for c in stats['classes']]
+    if classes:
+        p, r = float(stats['p'].mean()), float(stats['r'].mean())
+        rows.append(dict(Class='all', Images=num_images, Instances=int(stats['num_gt'].sum()),
+                         P=p, R=r, F1=2 * p * r / (p + r) if p + r > 0 else 0.0,
+                         mAP50=float(stats['ap'][:, 0].mean()),
+                         **{'mAP50-95': float(stats['ap'].mean())}))
+    for k, c in enumerate(classes):
+        rows.append(dict(Class=name(c), Images=images_per_class.get(c, 0),
+                         Instances=int(stats['num_gt'][k]), P=float(stats['p'][k]),
+                         R=float(stats['r'][k]), F1=float(stats['f1'][k]),
+                         mAP50=float(stats['ap'][k, 0]),
+                         **{'mAP50-95': float(stats['ap'][k].mean())}))
+    for c in range(len(names) if names is not None else 0):
+        if c not in classes:
+            rows.append(dict(Class=name(c), Images=0, Instances=0, P=None, R=None, F1=None,
+                             mAP50=None, **{'mAP50-95': None}))
+    return rows
+
+
+def format_rows(rows: List[dict]) -> str:
+    """Fixed-width text of :func:`per_class_rows` (values with 3 decimals, ``-`` for None)."""
+    width = max([len(TABLE_COLUMNS[0])] + [len(str(r['Class'])) for r in rows]) + 2
+    lines = [TABLE_COLUMNS[0].ljust(width) + ''.join(c.rjust(10) for c in TABLE_COLUMNS[1:])]
+    for r in rows:
+        cells = [str(r['Images']), str(r['Instances'])]
+        cells += ['-' if r[c] is None else f'{r[c]:.3f}' for c in TABLE_COLUMNS[3:]]
+        lines.append(str(r['Class']).ljust(width) + ''.join(c.rjust(10) for c in cells))
+    return '\n'.join(lines)
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -151,7 +222,10 @@ class DetPRF1Metric(BaseMetric):
         metric (str | Sequence[str]): 'bbox' and/or 'segm'.
         iou_thrs (Sequence[float], optional): Defaults to 0.50:0.05:0.95; the first one is the
             threshold of P, R, F1 and mAP50.
-        classwise (bool): Also log a per-class table.
+        classwise (bool): Log the per-class table (default True).
+        save_curves (bool): Save the curve images (default True; inside a Runner or with
+            ``curve_dir``).
+        curve_dir (str, optional): Where to save them; None: the Runner's log dir.
         collect_device, prefix: As in :class:`mmengine.evaluator.BaseMetric`.
     """
 
@@ -160,7 +234,9 @@ class DetPRF1Metric(BaseMetric):
     def __init__(self,
                  metric='bbox',
                  iou_thrs: Optional[Sequence[float]] = None,
-                 classwise: bool = False,
+                 classwise: bool = True,
+                 save_curves: bool = True,
+                 curve_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -171,6 +247,9 @@ class DetPRF1Metric(BaseMetric):
         self.metrics = metrics
         self.iou_thrs = np.linspace(0.5, 0.95, 10) if iou_thrs is None else np.asarray(iou_thrs)
         self.classwise = classwise
+        self.save_curves = save_curves
+        self.curve_dir = curve_dir
+        self.last_stats: Dict[str, dict] = {}
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Match each image's predictions and keep only (score, label, TP flags) and GT labels."""
@@ -207,12 +286,22 @@ class DetPRF1Metric(BaseMetric):
         conf = np.concatenate([r['scores'] for r in results]) if results else np.zeros(0)
         labels = np.concatenate([r['labels'] for r in results]) if results else np.zeros(0, int)
         targets = np.concatenate([r['gt_labels'] for r in results]) if results else np.zeros(0)
+        images_per_class: Dict[int, int] = {}
+        for r in results:
+            for c in np.unique(r['gt_labels']):
+                images_per_class[int(c)] = images_per_class.get(int(c), 0) + 1
         classes = self.dataset_meta.get('classes') if self.dataset_meta else None
+        curve_dir = self.curve_dir
+        if self.save_curves and curve_dir is None:
+            from mmext.evaluation.functional.det_curves import default_curve_dir
+            curve_dir = default_curve_dir()
         out = {}
+        fitness = 0.0
         for m in self.metrics:
             tp = np.concatenate([r[m] for r in results]) if results else np.zeros(
                 (0, len(self.iou_thrs)), bool)
             stats = ap_per_class(tp, conf, labels, targets)
+            self.last_stats[m] = stats
             if len(stats['classes']) == 0:
                 logger.warning(f'DetPRF1Metric: no ground truth at all; {m} metrics are 0')
                 p = r = ap50 = ap = 0.0
@@ -222,12 +311,22 @@ class DetPRF1Metric(BaseMetric):
             f1 = 2 * p * r / (p + r) if p + r > 0 else 0.0
             out.update({f'{m}_mAP50': ap50, f'{m}_mAP50-95': ap, f'{m}_P': p, f'{m}_R': r,
                         f'{m}_F1': f1})
+            fitness += 0.1 * ap50 + 0.9 * ap
             if self.classwise and len(stats['classes']):
-                lines = [f'{m} per class (confidence {stats["conf"]:.3f}): '
-                         'name  AP50  AP50-95  P  R']
-                for k, c in enumerate(stats['classes']):
-                    name = classes[c] if classes is not None and c < len(classes) else str(c)
-                    lines.append(f'  {name}  {stats["ap"][k, 0]:.4f}  {stats["ap"][k].mean():.4f}'
-                                 f'  {stats["p"][k]:.4f}  {stats["r"][k]:.4f}')
-                logger.info('\n'.join(lines))
+                rows = per_class_rows(stats, images_per_class, len(results), classes)
+                thrs = self.iou_thrs
+                logger.info(f'{m} per class (P, R, F1 at confidence {stats["conf"]:.3f} and IoU '
+                            f'{thrs[0]:.2f}; mAP50-95: mean AP over IoU {thrs[0]:.2f}-'
+                            f'{thrs[-1]:.2f}):\n' + format_rows(rows))
+            if curve_dir and len(stats['classes']):
+                from mmext.evaluation.functional.det_curves import save_det_curves
+                names = [classes[c] if classes is not None and c < len(classes) else str(c)
+                         for c in stats['classes']]
+                curves = dict(stats['curves'], ap50=stats['ap'][:, 0], best_conf=stats['conf'])
+                paths = save_det_curves(curves, names, curve_dir,
+                                        prefix='' if m == 'bbox' else 'mask_',
+                                        title='Box' if m == 'bbox' else 'Mask')
+                logger.info(f'{m} curves saved to {osp.dirname(paths[0])}: '
+                            + ', '.join(osp.basename(x) for x in paths))
+        out['fitness'] = fitness
         return {k: round(v, 4) for k, v in out.items()}

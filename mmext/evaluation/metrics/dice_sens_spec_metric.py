@@ -23,6 +23,9 @@ table can print them side by side. Keys (percent, rounded to two decimals, mmseg
   (per image) or ``_ds`` (per dataset). ``'dataset'`` sums the counts over the test set first
   (mmseg's ``IoUMetric``); ``'image'`` computes each value per image and averages over images.
 
+Per class (whole slice, the chosen averaging): ``IoU.<class>``, ``Dice.<class>``, ``Sens.<class>``,
+``Spec.<class>``.
+
 Rule for a class absent from both the label and the prediction of an image (``0/0``):
 ``empty_score=None`` (default) leaves that image out of the class's mean, ``1.0`` counts it as
 perfect (IoU = Dice = Sens = 1), ``0.0`` as a miss. It matters for per-image averaging only (a
@@ -252,8 +255,19 @@ class DiceSensSpecMetric(IoUMetric):
             cm = np.stack([r[key] for r in results])
             tables[scope] = self._keys_for(cm, scope, '', self.average, metrics)
             self._keys_for(cm, scope, other_suffix, other, metrics)
+        for name in METRIC_NAMES:  # per class, whole slice, the chosen averaging
+            for c, cls in enumerate(self._class_names(len(tables['']['IoU']))):
+                value = tables[''][name][c]
+                metrics[f'{name}.{cls}'] = float('nan') if np.isnan(value) else \
+                    float(np.round(value * 100, 2))
         self._log_table(tables[''], logger)
         return metrics
+
+    def _class_names(self, num_classes: int) -> List[str]:
+        classes = self.dataset_meta.get('classes') if self.dataset_meta else None
+        if classes is None or len(classes) != num_classes:
+            return [str(c) for c in range(num_classes)]
+        return list(classes)
 
     def _log_table(self, per_class: Dict[str, np.ndarray], logger: MMLogger) -> None:
         classes: Sequence[str] = self.dataset_meta.get('classes') if self.dataset_meta else None

@@ -1,5 +1,4 @@
 """Task-aligned assignment as YOLOv8 does it (candidates inside the box first, soft IoU targets)."""
-import math
 from typing import Optional
 
 import torch
@@ -10,32 +9,14 @@ from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmext.structures import bbox_ciou
+
 
 def pairwise_ciou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
-    """Complete IoU between every box of ``boxes1`` (M, 4) and ``boxes2`` (N, 4), xyxy -> (M, N).
-
-    CIoU = IoU - rho^2 / c^2 - alpha * v with v = 4 / pi^2 * (atan(w2 / h2) - atan(w1 / h1))^2 and
-    alpha = v / (v - IoU + 1 + eps) (Zheng et al., AAAI 2020; the form YOLOv8 uses, without the
-    IoU > 0.5 gate of mmdet's ``ciou_loss``). rho is the centre distance and c the diagonal of the
-    smallest enclosing box.
-    """
-    b1 = boxes1[:, None, :]
-    b2 = boxes2[None, :, :]
-    w1, h1 = b1[..., 2] - b1[..., 0], b1[..., 3] - b1[..., 1] + eps
-    w2, h2 = b2[..., 2] - b2[..., 0], b2[..., 3] - b2[..., 1] + eps
-    inter = ((torch.min(b1[..., 2], b2[..., 2]) - torch.max(b1[..., 0], b2[..., 0])).clamp(0) *
-             (torch.min(b1[..., 3], b2[..., 3]) - torch.max(b1[..., 1], b2[..., 1])).clamp(0))
-    union = w1 * h1 + w2 * h2 - inter + eps
-    iou = inter / union
-    cw = torch.max(b1[..., 2], b2[..., 2]) - torch.min(b1[..., 0], b2[..., 0])
-    ch = torch.max(b1[..., 3], b2[..., 3]) - torch.min(b1[..., 1], b2[..., 1])
-    c2 = cw**2 + ch**2 + eps
-    rho2 = ((b2[..., 0] + b2[..., 2] - b1[..., 0] - b1[..., 2])**2 +
-            (b2[..., 1] + b2[..., 3] - b1[..., 1] - b1[..., 3])**2) / 4
-    v = (4 / math.pi**2) * (torch.atan(w2 / h2) - torch.atan(w1 / h1))**2
-    with torch.no_grad():
-        alpha = v / (v - iou + (1 + eps))
-    return iou - (rho2 / c2 + v * alpha)
+    """Complete IoU between every box of ``boxes1`` (M, 4) and ``boxes2`` (N, 4), xyxy -> (M, N),
+    in the form YOLOv8 uses (no IoU > 0.5 gate on the aspect term):
+    :func:`mmext.structures.bbox_ciou` with ``aspect_iou_gate=None``."""
+    return bbox_ciou(boxes1, boxes2, aspect_iou_gate=None, eps=eps)
 
 
 @TASK_UTILS.register_module()
