@@ -1,7 +1,9 @@
 # Table 7, row "MMMC (ours)" (45.7 AP on test-dev): MMMC with a ResNet-101, 2x (24 epochs =
-# ~180k iterations at batch 16), multi-scale training (shorter side 640 or 800, as mmdet's FCOS
-# ms-640-800-2x and the official code's 2x models). Evaluates on val2017; for test-dev use
-# mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco-test-dev.py with tools/test.py.
+# ~180k iterations at batch 16, LR steps at epochs 16 and 22 = the released 120k and 160k),
+# multi-scale training as the released configs/mmmc/mmmc_R_101_FPN_2x.yaml: the shorter side drawn
+# uniformly from 480-960 px (MIN_SIZE_RANGE_TRAIN: (480, 960)), the longer at most 1333
+# (MAX_SIZE_TRAIN). Evaluates on val2017; for test-dev use
+# mmmc_r101-caffe_fpn_gn-head_ms-480-960-2x_coco-test-dev.py with tools/test.py.
 _base_ = './mmmc_r50-caffe_fpn_gn-head_1x_coco.py'
 
 model = dict(
@@ -12,7 +14,8 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', scales=[(1333, 640), (1333, 800)], keep_ratio=True),
+    # RandomResize between two scales: short side uniform in [480, 960], long side 1333
+    dict(type='RandomResize', scale=[(1333, 480), (1333, 960)], keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]

@@ -11,6 +11,15 @@ and rows; a row names a config, the paper's numbers and optionally:
   ``--cfg-options {field}.type=Pretrained {field}.checkpoint=<ckpt> [{field}.prefix=<prefix>]``;
 - ``flops_input=(3, H, W)`` (also table-wide): FLOPs at that input size become a column.
 
+``synthetic`` (usually from the paper's ``tables/_base_/synthetic.py``) lists the options that
+``--synthetic`` adds to every row; ``synthetic_extra`` adds a table's own to them; a row's own
+``synthetic`` list replaces both for that row (a table whose rows train on different datasets,
+e.g. ImageNet pre-training rows before segmentation rows).
+
+A metric is ``dict(name=..., key=..., scale=1, digits=2)``: ``key`` of the test metrics
+(``test_metrics.json``) or, with ``file='loss_gap.json', index=k``, of the ``k``-th record of that
+json list in the run's work dir (what a training hook wrote, e.g. MMMC's ``LossGapHook``).
+
 Planning (:func:`plan_table`) turns rows × seeds into runs. A run is identified by its config,
 options, seed, process count and the run it starts from; its work dir is derived from that
 identity, so a row that appears in two tables (same config and options) has one work dir and is
@@ -62,6 +71,10 @@ def load_table(path: str):
         for key in ('name', 'key'):
             if key not in metric:
                 raise KeyError(f'{path}: metrics[{i}] has no {key!r}')
+        if 'file' in metric:
+            if not isinstance(metric['file'], str) or not isinstance(metric.get('index'), int):
+                raise TypeError(f"{path}: metrics[{i}] reads a work-dir file: it needs "
+                                f"file='<name>.json' and an int index, got {dict(metric)}")
         names.add(metric['name'])
     keys = {}
     for i, row in enumerate(table.rows):
@@ -74,8 +87,9 @@ def load_table(path: str):
         if unknown:
             raise KeyError(f'{where}: paper numbers for unknown metrics {sorted(unknown)}; the '
                            f'table has {sorted(names)}')
-        if not isinstance(row.get('cfg_options', []), (list, tuple)):
-            raise TypeError(f'{where}: cfg_options must be a list of key=value strings')
+        for name in ('cfg_options', 'synthetic'):
+            if not isinstance(row.get(name, []), (list, tuple)):
+                raise TypeError(f'{where}: {name} must be a list of key=value strings')
         if row.get('key') is not None:
             if row['key'] in keys:
                 raise KeyError(f'{where}: key {row["key"]!r} is also rows[{keys[row["key"]]}]\'s')
@@ -210,10 +224,13 @@ def plan_table(table, path: str, *, synthetic: bool = False, work_dir_root: str 
                cfg_options: Sequence[str] = (), rows: Optional[Sequence[int]] = None) -> Plan:
     """Rows x seeds as unique runs in dependency order (see the module docstring)."""
     options = list(cfg_options)
+    table_synthetic: List[str] = []
     if synthetic:
-        if 'synthetic' not in table:
+        if 'synthetic' not in table and not all('synthetic' in r for r in table.rows
+                                                if r.get('config')):
             raise ValueError(f'{path}: the table has no synthetic options')
-        options = list(table.synthetic) + options
+        table_synthetic = (list(table.get('synthetic', []))
+                           + list(table.get('synthetic_extra', [])))
     root = osp.join(work_dir_root, 'synthetic') if synthetic else work_dir_root
     keys = {row['key']: i for i, row in enumerate(table.rows) if row.get('key') is not None}
     if rows is not None:
@@ -246,7 +263,11 @@ def plan_table(table, path: str, *, synthetic: bool = False, work_dir_root: str 
             else:
                 procs = natural or 1
             scale = gpus is not None or (not synthetic and procs != (natural or 1))
-            run = Run(config=config, options=tuple(options + list(row.get('cfg_options', []))),
+            row_synthetic = []
+            if synthetic:  # a row's own synthetic options replace the table's
+                row_synthetic = list(row['synthetic']) if 'synthetic' in row else table_synthetic
+            run = Run(config=config,
+                      options=tuple(row_synthetic + options + list(row.get('cfg_options', []))),
                       seed=seed, gpus=procs, natural_gpus=natural, batch=nb[1] if nb else None,
                       scale_lr=scale)
             init = row.get('init_from')
@@ -254,6 +275,12 @@ def plan_table(table, path: str, *, synthetic: bool = False, work_dir_root: str 
                 run.parent = by_row[keys[init['row']]]
                 run.init_field = init['field']
                 run.init_prefix = init.get('prefix')
+                # the parent's checkpoint replaces whatever the options set the field to (e.g. the
+                # synthetic options' init_cfg=None)
+                field_ = init['field']
+                run.options = tuple(o for o in run.options
+                                    if o.split('=', 1)[0] != field_
+                                    and not o.split('=', 1)[0].startswith(field_ + '.'))
             run.work_dir = run_work_dir(root, config, run.identity())
             run = unique.setdefault(run.work_dir, run)
             if i not in run.rows:
@@ -504,11 +531,37 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
 
 
 def collect(plan: Plan) -> Dict[int, List[dict]]:
-    """Row index -> the test results of its finished runs (one per seed that finished)."""
+    """Row index -> the test results of its finished runs (one per seed that finished), each
+    with its ``work_dir``."""
     out = {}
     for i, runs in plan.rows.items():
-        out[i] = [r for r in (read_result(run.work_dir) for run in runs) if r is not None]
+        out[i] = []
+        for run in runs:
+            result = read_result(run.work_dir)
+            if result is not None:
+                out[i].append(dict(result, work_dir=run.work_dir))
     return out
+
+
+def metric_value(metric: dict, result: dict) -> Optional[float]:
+    """One metric of one finished run, scaled; None where the run did not produce it.
+
+    ``result`` is :func:`collect`'s: the test metrics and the work dir. A metric with ``file``
+    reads ``key`` of record ``index`` of that json list in the work dir."""
+    if 'file' in metric:
+        path = osp.join(result.get('work_dir', ''), metric['file'])
+        if not osp.isfile(path):
+            return None
+        with open(path) as f:
+            records = json.load(f)
+        if not isinstance(records, list):
+            raise ValueError(f'{path}: expected a json list of records')
+        if not -len(records) <= metric['index'] < len(records):
+            return None
+        value = records[metric['index']].get(metric['key'])
+    else:
+        value = result['metrics'].get(metric['key'])
+    return None if value is None else float(value) * metric.get('scale', 1)
 
 
 def format_table(plan: Plan, results: Dict[int, List[dict]],
@@ -536,15 +589,15 @@ def format_table(plan: Plan, results: Dict[int, List[dict]],
         for m in table.metrics:
             paper = (row.get('paper') or {}).get(m['name'])
             cells.append('-' if paper is None else f'{paper:g}')
-            values = [float(r['metrics'][m['key']]) * m.get('scale', 1) for r in found
-                      if m['key'] in r['metrics']]
+            values = [v for v in (metric_value(m, r) for r in found) if v is not None]
+            digits = m.get('digits', 2)
             if not values:
                 cells.append('-')
             elif several:
                 mean, std = mean_std(values)
-                cells.append(f'{mean:.2f} ± {std:.2f}')
+                cells.append(f'{mean:.{digits}f} ± {std:.{digits}f}')
             else:
-                cells.append(f'{values[0]:.2f}')
+                cells.append(f'{values[0]:.{digits}f}')
         if complexity:
             c = complexity.get(i, {})
             cells.append(_millions(c['params_m']) if 'params_m' in c else '-')

@@ -132,7 +132,7 @@ def test_tables_point_at_configs_with_paper_numbers():
     for name, table in tables.items():
         for row in table.rows:
             assert row.get('config') or row.get('note'), (name, row['label'])
-        if name != 'table4_imagenet.py':
+        if name not in ('table4_imagenet.py', 'table2_ablation.py'):
             fanet = [r for r in table.rows if r.get('config') == osp.relpath(MAIN, ROOT)][-1]
             assert fanet['paper'] == {'mIoU': 54.89, 'Pix. Acc.': 91.41}
             assert 'synthetic' in table and table.synthetic_data == ['zerowaste']
@@ -140,7 +140,10 @@ def test_tables_point_at_configs_with_paper_numbers():
     assert [r['config'] for r in t1.rows[:2]] == [None, None]  # CCT, ReCo: semi-supervised
     assert all('semi-supervised' in r['note'] for r in t1.rows[:2])
     t2 = tables['table2_ablation.py']
-    assert [r['paper']['mIoU'] for r in t2.rows] == [38.15, 47.66, 49.03, 43.99, 50.45, 54.89]
+    seg = [r for r in t2.rows if r['key'].startswith('seg-')]
+    assert [r['paper']['mIoU'] for r in seg] == [38.15, 47.66, 49.03, 43.99, 50.45, 54.89]
+    assert seg[-1]['config'] == osp.relpath(MAIN, ROOT)
+    assert sorted(t2.synthetic_data) == ['imagenet', 'zerowaste']
     t4 = tables['table4_imagenet.py']
     assert [r['paper']['Top-1'] for r in t4.rows] == [82.3, 82.5]
     assert t4.synthetic_data == ['imagenet']
@@ -204,3 +207,42 @@ def test_mmpretrain_classification_on_imagenet_folder(tmp_path):
     metrics = run_config(CLS_DEMO, str(tmp_path), cfg_options=_data_roots(root))
     # 4 classes, 1000-way head: chance is 25 % at best
     assert metrics['accuracy/top1'] > 75, metrics
+
+
+def test_table2_pretrains_each_ablation_backbone_before_its_upernet_row():
+    """Table 2 (Sec. 4.5): every ablation backbone is pre-trained on ImageNet with its own
+    switches, and its UperNet row starts from that checkpoint; with --synthetic each row trains
+    on its own synthetic set and the UperNet row's backbone init comes from the parent only."""
+    from mmext.apis import tables
+    path = osp.join(CFG, 'tables', 'table2_ablation.py')
+    table = tables.load_table(path)
+    pre = {r['key']: r for r in table.rows if r['key'].startswith('in1k-')}
+    seg = [r for r in table.rows if r['key'].startswith('seg-')]
+    assert len(pre) == len(seg) == 6
+    for row in seg:
+        parent = pre[row['init_from']['row']]
+        assert row['init_from']['field'] == 'model.backbone.init_cfg'
+        # the same switches on both sides of the chain
+        infix = row['config'].split('upernet_fanet-t')[1].split('_1xb2')[0]
+        assert parent['config'] == f'configs/fanet/fanet-t{infix}_16xb80_in1k.py'
+        a = Config.fromfile(osp.join(ROOT, parent['config'])).model.backbone
+        b = Config.fromfile(osp.join(ROOT, row['config'])).model.backbone
+        assert a.get('afe_cfg', {}) == b.get('afe_cfg', {}), row['label']
+        afe = a.get('afe_cfg', {})
+        switches = tuple(afe.get(k, True) for k in ('use_scm', 'use_frm_high', 'use_frm_low'))
+        assert {'ce-baseline': (False, False, False), 'scm': (True, False, False),
+                'frm-high': (False, True, False), 'frm-low': (False, False, True),
+                'frm': (False, True, True), 'full': (True, True, True)}[row['key'][4:]] \
+            == switches, row['key']
+    plan = tables.plan_table(table, path, synthetic=True, work_dir_root='wd')
+    runs = {table.rows[r.rows[0]]['key']: r for r in plan.runs}
+    assert [table.rows[r.rows[0]]['key'] for r in plan.runs].index('in1k-full') < \
+        [table.rows[r.rows[0]]['key'] for r in plan.runs].index('seg-full')
+    pre_opts, seg_opts = runs['in1k-full'].options, runs['seg-full'].options
+    assert 'train_dataloader.dataset.data_root=data/synthetic/imagenet/' in pre_opts
+    assert 'train_dataloader.dataset.data_root=data/synthetic/zerowaste/' in seg_opts
+    assert not any(o.startswith('model.backbone.init_cfg') for o in seg_opts)
+    assert runs['seg-full'].parent is runs['in1k-full']
+    assert runs['seg-full'].init_options('x.pth') == [
+        'model.backbone.init_cfg.type=Pretrained', 'model.backbone.init_cfg.checkpoint=x.pth',
+        'model.backbone.init_cfg.prefix=backbone.']

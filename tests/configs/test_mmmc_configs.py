@@ -66,12 +66,19 @@ def test_rows_change_only_their_fields():
     assert row('mmmc-aps').train_cfg.assigner.type == 'APSAssigner'
     for p in (2, 3, 4):
         assert row(f'mmmc-rfa-pos{p}').bbox_head.rfa_position == p
-    assert row('mmmc-scale-cls').train_cfg.assigner.scale_standard == 'cls'
-    assert row('mmmc-scale-reg').train_cfg.assigner.scale_standard == 'reg'
+    for standard in ('cls', 'reg', 'comb'):  # Table 1: FCOS* with APS's scale step alone
+        fcos = row(f'mmmc-fcos-scale-{standard}')
+        assert fcos.bbox_head.rfa_position is None and fcos.bbox_head.quality == 'centerness'
+        assert fcos.train_cfg.assigner.scale_standard == standard
+        assert fcos.train_cfg.assigner.use_spatial is False
+    official = row('mmmc-official')
+    assert official.train_cfg.assigner.official is True and official.bbox_head.rfa_position == 4
     assert row('mmmc-scale-only').train_cfg.assigner.use_spatial is False
     assert row('mmmc-spatial-only').train_cfg.assigner.use_scale is False
-    r101 = Config.fromfile(MMMC + 'mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py')
+    r101 = Config.fromfile(MMMC + 'mmmc_r101-caffe_fpn_gn-head_ms-480-960-2x_coco.py')
     assert r101.model.backbone.depth == 101 and r101.train_cfg.max_epochs == 24
+    resize = [t for t in r101.train_pipeline if 'Resize' in t['type']]  # released 480-960
+    assert resize == [dict(type='RandomResize', scale=[(1333, 480), (1333, 960)], keep_ratio=True)]
     assert r101.model.train_cfg.assigner.type == 'APSAssigner'
 
 
@@ -89,13 +96,15 @@ def test_models_build():
 def test_tables_and_their_synthetic_options(path):
     table = load_table(path)  # run_table's own checks: configs exist, metric names match
     assert table.synthetic_data == ['coco'] and table.rows
+    names = [m['name'] for m in table.metrics]
     for row in table.rows:
-        assert row.get('paper') and 'AP' in row['paper']
+        assert row.get('paper') and set(row['paper']) == set(names)
         assert row.get('config') or row.get('note')
     # the synthetic options parse as tools/train.py parses them and apply to every row config
     parser = __import__('argparse').ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    options = parser.parse_args(['--cfg-options'] + list(table.synthetic)).cfg_options
+    options = parser.parse_args(['--cfg-options'] + list(table.synthetic)
+                                + list(table.get('synthetic_extra', []))).cfg_options
     assert options['model.backbone.init_cfg'] is None
     assert options['train_dataloader.dataset.metainfo.classes'] == [
         'disc', 'square', 'triangle', 'hexagon']
@@ -161,3 +170,32 @@ def test_realistic_generator_options():
     outside = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 0] + boxes[:, 2] > 192) | (
         boxes[:, 1] + boxes[:, 3] > 108)
     assert outside.sum() >= 6
+
+
+def test_loss_gap_tables_read_the_hook_records_of_their_rows():
+    """Tables 4-5: both rows train with LossGapHook at the paper's iterations (one epoch each),
+    the columns are the hook's records in order, and the two tables share their runs."""
+    t4, t5 = (load_table(osp.join(MMMC, 'tables', f'table{i}.py')) for i in (4, 5))
+    assert [r['config'] for r in t4.rows] == [r['config'] for r in t5.rows]
+    for table, key in ((t4, 'loss_gap'), (t5, 'loss_sum')):
+        assert [(m['name'], m['key'], m['file'], m['index']) for m in table.metrics] == [
+            (f'{k}k', key, 'loss_gap.json', i) for i, k in enumerate((15, 30, 45, 60, 75))]
+    base, rfa = (Config.fromfile(r['config']) for r in t4.rows)
+    for cfg in (base, rfa):
+        assert cfg.model.train_cfg is None  # FCOS assignment, as Table 2's rows
+        assert cfg.custom_hooks == [dict(type='LossGapHook',
+                                         record_iters=[15000, 30000, 45000, 60000, 75000])]
+        # the last window (one epoch of 117266 / 16 images) ends before 12 epochs do
+        assert 75000 + math.ceil(117266 / 16) <= cfg.train_cfg.max_epochs * (117266 // 16)
+    assert base.model.bbox_head.rfa_position is None and rfa.model.bbox_head.rfa_position == 1
+    assert base.model.bbox_head.quality == rfa.model.bbox_head.quality == 'giou'
+    # --synthetic: 5 one-iteration windows inside 2 epochs of 8 images at batch 2
+    parser = __import__('argparse').ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options'] + list(t4.synthetic)
+                                + list(t4.synthetic_extra)).cfg_options
+    rfa.merge_from_dict(options)
+    hook = rfa.custom_hooks[0]
+    assert (hook.record_iters, hook.window) == ([0, 1, 2, 3, 4], 1)
+    iters = rfa.train_cfg.max_epochs * 8 // rfa.train_dataloader.batch_size
+    assert max(hook.record_iters) + hook.window <= iters

@@ -116,3 +116,9 @@ def test_scoring_inside_the_lung_mask():
     with pytest.raises(KeyError, match='LoadLungMask'):
         metric.process({}, [dict(pred_sem_seg=samples[1]['pred_sem_seg'],
                                  gt_sem_seg=samples[1]['gt_sem_seg'], img_path='b.png')])
+
+
+def test_per_class_keys():
+    m = run_metric()
+    assert m['IoU.a'] == pytest.approx(round(100 * DATASET['IoU'][1], 2))
+    assert m['Dice.b'] == pytest.approx(round(100 * DATASET['Dice'][2], 2))

@@ -11,7 +11,7 @@ import mmext  # noqa: F401
 from mmext.models.task_modules.assigners import APSAssigner
 from mmext.models.task_modules.assigners.aps_assigner import Candidates
 from mmext.testing import aps_reference
-from mmext.utils import load_tool
+from mmext.testing.tool_loader import load_tool
 
 
 class TableCls(nn.Module):

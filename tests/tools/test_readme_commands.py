@@ -325,12 +325,28 @@ def check_python(words: List[str], problems: List[str]):
         check_run_table(argv, problems)
 
 
+def script_stages(path: str) -> set:
+    """The stage names of a script that dispatches on its first argument with
+    ``case "$STAGE" in name) ...``; empty for scripts that do not."""
+    with open(path) as f:
+        text = f.read()
+    block = re.search(r'case "\$\{?STAGE\}?" in(.*?)\besac\b', text, flags=re.S)
+    if not block:
+        return set()
+    labels = re.findall(r'^\s*([A-Za-z][\w-]*(?:\|[A-Za-z][\w-]*)*)\)', block.group(1),
+                        flags=re.M)
+    return {name for label in labels for name in label.split('|')}
+
+
 def check_bash(words: List[str], problems: List[str]):
     if len(words) < 2 or not osp.isfile(osp.join(PROJECT_ROOT, words[1])):
         problems.append(f'{words[1:2]} does not exist')
         return
     script, argv = words[1], words[2:]
     if script not in LAUNCHERS:
+        stages = script_stages(osp.join(PROJECT_ROOT, script))
+        if stages and (not argv or argv[0] not in stages):
+            problems.append(f'{script} takes a stage first, one of {sorted(stages)}; got {argv}')
         check_repo_paths(argv, problems)
         return
     names, tool = LAUNCHERS[script]
@@ -445,6 +461,10 @@ def test_checker_finds_each_kind_of_failure():
     assert any('does not read the environment variable GPU' in p for p in problems(
         'GPU=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR'))
     assert any('does not know' in p for p in problems('curl http://example.com'))
+    # a script that dispatches on a stage: the stage must be one of its case labels
+    assert problems('bash tools/misc/gpu_check.sh dry-run') == []
+    assert any("one of ['all', 'bench', 'build', 'dry-run', 'prepare', 'test']" in p
+               for p in problems('bash tools/misc/gpu_check.sh dryrun'))
 
 
 def test_every_readme_has_commands():

@@ -242,3 +242,37 @@ def test_per_class_output_is_picked_from_the_test_log():
     # no per-class output: the end of the log
     plain = '\n'.join(f'line {i}' for i in range(40))
     assert tables.per_class_tables(plain, tail=3) == 'line 37\nline 38\nline 39'
+
+
+def test_a_metric_can_read_a_record_of_a_work_dir_json(tmp_path, monkeypatch, capsys):
+    """MMMC Tables 4-5: the values are what LossGapHook wrote into <work_dir>/loss_gap.json,
+    record by record; the second table with the same rows reuses the runs."""
+    log = []
+    fake_tools(monkeypatch, log)
+    real_execute = tables.execute
+
+    def execute(cmd, log_path=None):
+        rc = real_execute(cmd, log_path)
+        if cmd.argv[1].endswith('train.py'):  # what the hook writes during training
+            wd = cmd.argv[cmd.argv.index('--work-dir') + 1]
+            with open(osp.join(wd, 'loss_gap.json'), 'w') as f:
+                json.dump([dict(iter=0, loss_gap=0.1694, loss_sum=0.58),
+                           dict(iter=4, loss_gap=0.15, loss_sum=0.5)], f)
+        return rc
+    monkeypatch.setattr(tables, 'execute', execute)
+    metrics = """metrics = [dict(name='15k', key='loss_gap', file='loss_gap.json', index=0,
+                                  digits=3),
+                             dict(name='30k', key='loss_gap', file='loss_gap.json', index=1,
+                                  digits=3),
+                             dict(name='45k', key='loss_gap', file='loss_gap.json', index=2)]
+    """
+    path = write_table(tmp_path, 'gap.py', [dict(label='toy', config=TOY,
+                                                 paper={'15k': 0.169})], extra=metrics)
+    wd = str(tmp_path / 'wd')
+    assert tables.run_table(path, work_dir_root=wd, complexity=False) == 0
+    # index 2 does not exist: '-' rather than an error
+    assert '| toy | 0.169 | 0.169 | - | 0.150 | - | - | last |' in capsys.readouterr().out
+    bad = write_table(tmp_path, 'bad.py', [dict(label='toy', config=TOY)],
+                      extra="metrics = [dict(name='x', key='loss_gap', file='loss_gap.json')]\n")
+    with pytest.raises(TypeError, match=r'bad.py: metrics\[0\] reads a work-dir file'):
+        tables.load_table(bad)

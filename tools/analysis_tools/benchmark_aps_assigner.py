@@ -34,6 +34,7 @@ shared CPU vary run to run: compare the ratios, which come from one run.
 """
 import argparse
 import importlib.util
+import os.path as osp
 import statistics
 import time
 import warnings
@@ -43,6 +44,8 @@ import torch
 
 from mmext.testing.aps_reference import STRIDES, make_image, per_gt_reference_assign
 from mmext.testing.mod_reference import mod_assign_decoded
+
+PROJECT_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _median_time(fn, repeat: int, warmup: int = 1, device: str = 'cpu') -> float:
@@ -156,13 +159,10 @@ DETECTOR_CONFIGS = ('configs/mmmc/mmmc-fcos-giou_r50-caffe_fpn_gn-head_1x_coco.p
 def bench_detectors(img_size, repeat: int, device: str = 'cpu') -> dict:
     """Network forward (backbone, FPN, head; no post-processing) of the Table 2 models
     FCOS (GIoU quality) and MMMC with RFA, randomly initialised (no weights are loaded)."""
-    import os.path as osp
-
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
 
-    from mmext.utils import PROJECT_ROOT
     register_all_modules(init_default_scope=False)
     height, width = img_size
     inputs = torch.randn(1, 3, height, width, device=device)
@@ -176,7 +176,7 @@ def bench_detectors(img_size, repeat: int, device: str = 'cpu') -> dict:
     return dict(t_fcos=times[0], t_rfa=times[1])
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--num-gts', type=int, default=50)
@@ -197,6 +197,15 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='also time the whole R-50 FPN networks (paper Table 2 FPS)')
     parser.add_argument('--detector-img-size', type=int, nargs=2, default=[800, 1216],
                         metavar=('H', 'W'))
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
     args.modes = [mode == 'official' for mode in args.modes]
     if importlib.util.find_spec('sklearn') is None:

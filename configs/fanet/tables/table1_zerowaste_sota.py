@@ -1,5 +1,6 @@
 # FANet paper, Table 1: comparison on the ZeroWaste-f test set (mIoU, pixel accuracy).
 # python tools/run_table.py configs/fanet/tables/table1_zerowaste_sota.py [--synthetic]
+_base_ = ['./_base_/synthetic.py']
 title = 'Table 1: comparison with the state of the art on the ZeroWaste-f test set'
 metrics = [
     dict(name='mIoU', key='mIoU', scale=1),
@@ -21,17 +22,5 @@ rows = [
          config='configs/fanet/upernet_fanet-t_1xb2-40k_zerowaste-f-512x512.py',
          paper={'mIoU': 54.89, 'Pix. Acc.': 91.41}),
 ]
-# --synthetic: the synthetic ZeroWaste-f set, no ImageNet weights, a few iterations
-synthetic = [
-    'train_dataloader.dataset.data_root=data/synthetic/zerowaste/',
-    'val_dataloader.dataset.data_root=data/synthetic/zerowaste/',
-    'test_dataloader.dataset.data_root=data/synthetic/zerowaste/',
-    'model.backbone.init_cfg=None', 'model.pretrained=None',
-    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-    'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-    'train_dataloader.batch_size=2',
-    'train_cfg.max_iters=20', 'train_cfg.val_interval=20',
-    'default_hooks.checkpoint.interval=20',
-]
+synthetic = {{_base_.synthetic_zerowaste}}
 synthetic_data = ['zerowaste']

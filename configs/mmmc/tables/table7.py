@@ -1,6 +1,6 @@
 # MMMC (arXiv 2112.08902) Table 7: ResNet-101, 2x (180k iterations) multi-scale training, COCO
 # test-dev. The paper's numbers are test-dev (the baselines' from their own papers); the configs
-# evaluate val2017 (for test-dev: mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco-test-dev.py and
+# evaluate val2017 (for test-dev: mmmc_r101-caffe_fpn_gn-head_ms-480-960-2x_coco-test-dev.py and
 # the evaluation server). Methods mmdet 3.1 does not ship have no config.
 _base_ = ['./_base_/synthetic.py']
 title = 'Table 7: comparison with the state of the art, ResNet-101 (COCO test-dev)'
@@ -33,6 +33,6 @@ rows = [
     dict(label='OTA', config=None, note='not in mmdet 3.1 (YOLOX has SimOTA, a different method)',
          paper=dict(AP=45.3, AP50=63.5, AP75=49.3, APS=26.9, APM=48.8, APL=56.1)),
     dict(label='MMMC (ours)',
-         config='configs/mmmc/mmmc_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py',
+         config='configs/mmmc/mmmc_r101-caffe_fpn_gn-head_ms-480-960-2x_coco.py',
          paper=dict(AP=45.7, AP50=64.0, AP75=49.8, APS=27.6, APM=49.2, APL=56.8)),
 ]

@@ -16,7 +16,10 @@ Written under ``out_dir``::
 ``size`` and ``volume_size`` may be ``(H, W)`` pairs for non-square slices (16:9, portrait).
 ``lesion_probs``: the probability that a slice with lesions holds ground-glass opacities,
 consolidation and effusion (default ``(0.85, 0.6, 0.4)``), so each class is absent from some
-slices; ``empty_prob`` (default 0.1) the probability of a slice with no lesion at all.
+slices; ``empty_prob`` (default 0.1) the probability of a slice with no lesion at all;
+``consolidation_radius`` (default ``(0.09, 0.16)``, of the half-width) and ``effusion_level``
+(default ``(0.1, 0.5)``, where in the lung's lower half the effusion's surface lies: lower
+values, deeper effusions) set the sizes of the two rarer classes.
 
 Each slice is a chest-CT-like phantom in Hounsfield units: air (-1000) around a body of fat
 (-100) and soft tissue (40), a spine (400), two lungs (-850) with vessel dots (40), and
@@ -64,7 +67,8 @@ def _shape(size) -> Tuple[int, int]:
 
 
 def phantom_slice(rng: np.random.Generator, size, lesion_probs=(0.85, 0.6, 0.4),
-                  empty_prob: float = 0.1, with_lungs: bool = False):
+                  empty_prob: float = 0.1, with_lungs: bool = False,
+                  consolidation_radius=(0.09, 0.16), effusion_level=(0.1, 0.5)):
     """One slice: Hounsfield units ``[H, W]`` (float32) and labels 0-3 (uint8), and with
     ``with_lungs`` the lung mask (1 right, 2 left lung) as a third output. ``size``: an int
     (square) or ``(H, W)``; the body is an ellipse in normalised coordinates, so it stretches with
@@ -94,13 +98,13 @@ def phantom_slice(rng: np.random.Generator, size, lesion_probs=(0.85, 0.6, 0.4),
         if rng.uniform() < p_cons:
             side = int(rng.integers(2))
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.4),
-                         rng.uniform(0.09, 0.16)) & lungs[side]
+                         rng.uniform(*consolidation_radius)) & lungs[side]
             hu[mask] = 35.0
             label[mask] = 2
         if rng.uniform() < p_eff:
             side = int(rng.integers(2))
             cx, cy = LUNG_CENTRES[side]
-            level = cy + LUNG_RADII[1] * rng.uniform(0.1, 0.5)
+            level = cy + LUNG_RADII[1] * rng.uniform(*effusion_level)
             wave = 0.03 * np.sin(xx * rng.uniform(6, 12) + rng.uniform(0, 2 * np.pi))
             mask = lungs[side] & (yy > level + wave)
             hu[mask] = 10.0
@@ -141,10 +145,13 @@ def save_nifti(path: str, data: np.ndarray, dtype, spacing=(0.7, 0.7, 5.0)) -> N
 def generate_medseg(out_dir: str, seed: int = 0, size=128, num_slices: int = 40,
                     num_volumes: int = 9, volume_size=160, min_slices: int = 4,
                     max_slices: int = 6, convert: bool = True,
-                    lesion_probs=(0.85, 0.6, 0.4), empty_prob: float = 0.1) -> None:
+                    lesion_probs=(0.85, 0.6, 0.4), empty_prob: float = 0.1,
+                    consolidation_radius=(0.09, 0.16), effusion_level=(0.1, 0.5)) -> None:
     """Write synthetic COVID-19_1 and COVID-19_2 volumes (and, with ``convert``, their PNGs)."""
     rng = np.random.default_rng(seed)
-    options = dict(lesion_probs=tuple(lesion_probs), empty_prob=empty_prob)
+    options = dict(lesion_probs=tuple(lesion_probs), empty_prob=empty_prob,
+                   consolidation_radius=tuple(consolidation_radius),
+                   effusion_level=tuple(effusion_level))
     img, lab, lung = _volume(rng, size, num_slices, **options)
     raw1 = osp.join(out_dir, 'COVID-19_1')
     save_nifti(osp.join(raw1, 'tr_im.nii.gz'), img, np.float32)

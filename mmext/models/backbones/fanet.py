@@ -29,6 +29,22 @@ released ImageNet weights need them; the paper's text does not contradict them):
   ``ce_kernel_sizes``, e.g. ``(3, 3, 3, 3)`` for the figure's version.
 * The stem is a 5x5 stride-4 conv with padding 2 (overlapping); the paper's text calls the
   5x5/stride-4 stem "non-overlapping", which a 5x5 kernel with stride 4 cannot be.
+  ``non_overlapping_stem=True`` gives a non-overlapping stem instead: a 4x4 stride-4 conv without
+  padding (patchify; ``H/4`` exactly for sizes divisible by 4).
+* The FRM is the released one (GELU / LayerNorm around its depthwise convs, ``R = F - Q``,
+  3x3 stride-2 smoothing). ``afe_cfg`` switches to the paper's literal versions:
+  ``frm_plain=True`` (Fig. 4 as drawn), ``frm_high_freq='Q-F'`` (Fig. 4's caption),
+  ``frm_down_kernel_size`` / ``frm_down_stride`` (see ``layers/frm.py``).
+
+Kernel sizes are validated: the stem, CE, SCM and FRM kernels must be odd (with padding ``k // 2``
+an even kernel silently adds a row and a column: a 4x4 stride-4 stem with padding 2 gives 129
+instead of 128 at 512 px).
+
+Loading weights: with ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` every
+trunk parameter (``downsample_layers.*``, ``stages.*``) must be in the checkpoint with the same
+shape, and the checkpoint must hold no trunk parameter this model lacks; otherwise loading stops
+with an error listing the keys (a checkpoint of another Table 2 variant does not half-load).
+Only the output norms ``norm{i}`` may be present on one side only (the classifier's ``norm3``).
 * The released ``fanet_tiny`` class ignored every constructor argument (always the defaults
   below, drop path 0.1). Here every argument takes effect.
 
@@ -45,130 +61,17 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmpretrain.models.utils import LayerNorm2d
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmseg.registry import MODELS as MMSEG_MODELS
 
-from ..layers.frm import FeatureRefinementModule
+from ..layers.afe_block import AFE, AFEBlock, ConvMLP, check_odd_kernel
 
 __all__ = ['FANet', 'AFE', 'ConvMLP', 'FANetBlock']
 
-
-class ConvMLP(BaseModule):
-    """ConvMLP of the AFE block: ``fc2(h + GELU(DWConv3x3(h)))`` with ``h = GELU(fc1(x))``.
-
-    Shapes: ``(B, C, H, W)`` -> ``(B, C, H, W)``; hidden width ``mlp_ratio * C``.
-    """
-
-    def __init__(self, channels: int, mlp_ratio: int = 4, init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        hidden = int(channels * mlp_ratio)
-        self.fc1 = nn.Conv2d(channels, hidden, 1)
-        self.pos = nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden)
-        self.fc2 = nn.Conv2d(hidden, channels, 1)
-        self.act = nn.GELU()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.act(self.fc1(x))
-        x = x + self.act(self.pos(x))
-        return self.fc2(x)
-
-
-class AFE(BaseModule):
-    """Adaptive Feature Enhancement token mixer (Sec. 3.2, Fig. 3(b)): ``(B, C, H, W)`` -> same.
-
-    Args:
-        channels (int): ``C``; must be even (the squeeze halves it).
-        ce_kernel_size (int): Depthwise kernel of the convolutional embedding (CE).
-        use_scm (bool): Build the spatial context module (4-group 7x7 conv on ``C/2`` channels).
-        use_frm_high (bool): FRM high-frequency branch ``R = F - Q``.
-        use_frm_low (bool): FRM low-frequency branch ``S = F * Q``.
-        baseline_projections (bool): Only used when SCM and FRM are both off (Table 2 row 1):
-            keep the squeeze ``C -> C/2`` and a ``C/2 -> C`` projection around nothing instead of
-            returning the CE output alone (the default, the paper's literal "CE + ConvMLP").
-        scm_kernel_size (int): SCM kernel (paper: 7).
-        scm_groups (int): SCM groups (released code: 4; the paper says "group-wise").
-    """
-
-    def __init__(self,
-                 channels: int,
-                 ce_kernel_size: int = 3,
-                 use_scm: bool = True,
-                 use_frm_high: bool = True,
-                 use_frm_low: bool = True,
-                 baseline_projections: bool = False,
-                 scm_kernel_size: int = 7,
-                 scm_groups: int = 4,
-                 init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if channels % 2:
-            raise ValueError(f'AFE needs an even channel count (it squeezes C to C/2), '
-                             f'got {channels}')
-        half = channels // 2
-        if (use_scm and half % scm_groups):
-            raise ValueError(f'AFE: the SCM splits C/2={half} channels into '
-                             f'scm_groups={scm_groups} groups; choose channels divisible by '
-                             '2 * scm_groups')
-        self.use_scm = use_scm
-        self.use_frm = use_frm_high or use_frm_low
-        self.squeeze = use_scm or self.use_frm or baseline_projections
-        self.act = nn.GELU()
-        # CE: depthwise conv embedding with a skip connection
-        self.dwconv = nn.Conv2d(channels, channels, ce_kernel_size, padding=ce_kernel_size // 2,
-                                groups=channels)
-        self.norm1 = LayerNorm2d(channels, eps=1e-6)
-        if self.squeeze:
-            self.proj1 = nn.Conv2d(channels, half, 1)
-            self.norm2 = LayerNorm2d(half, eps=1e-6)
-            num_branches = max(int(use_scm) + int(self.use_frm), 1)
-            self.proj2 = nn.Conv2d(half * num_branches, channels, 1)
-        if use_scm:
-            self.ctx_conv = nn.Conv2d(half, half, scm_kernel_size, padding=scm_kernel_size // 2,
-                                      groups=scm_groups)
-            self.norm3 = LayerNorm2d(half, eps=1e-6)
-        if self.use_frm:
-            self.enhance = FeatureRefinementModule(half, half, down_kernel_size=3, down_stride=2,
-                                                   use_high=use_frm_high, use_low=use_frm_low)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.norm1(self.act(self.dwconv(x)))  # CE
-        if not self.squeeze:
-            return x
-        x = self.norm2(self.act(self.proj1(x)))  # squeeze C -> C/2
-        branches = []
-        if self.use_scm:
-            branches.append(self.norm3(self.act(self.ctx_conv(x))))
-        if self.use_frm:
-            branches.append(self.enhance(x))
-        x = torch.cat(branches, dim=1) if len(branches) > 1 else (branches[0] if branches else x)
-        return self.act(self.proj2(x))
-
-
-class FANetBlock(BaseModule):
-    """Pre-norm block: ``y = x + DropPath(AFE(LN(x)))``, ``out = y + DropPath(ConvMLP(LN(y)))``.
-
-    Module names (``layer_norm1``, ``attn``, ``layer_norm2``, ``mlp``) are the released ones.
-    """
-
-    def __init__(self,
-                 channels: int,
-                 ce_kernel_size: int = 3,
-                 mlp_ratio: int = 4,
-                 drop_path: float = 0.,
-                 afe_cfg: Optional[dict] = None,
-                 init_cfg=None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.layer_norm1 = LayerNorm2d(channels, eps=1e-6)
-        self.attn = AFE(channels, ce_kernel_size=ce_kernel_size, **(afe_cfg or {}))
-        self.layer_norm2 = LayerNorm2d(channels, eps=1e-6)
-        self.mlp = ConvMLP(channels, mlp_ratio)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(self.layer_norm1(x)))
-        return x + self.drop_path(self.mlp(self.layer_norm2(x)))
+#: FANet's stage block is the reusable :class:`~mmext.models.layers.AFEBlock`
+FANetBlock = AFEBlock
 
 
 @MMSEG_MODELS.register_module()
@@ -182,7 +85,10 @@ class FANet(BaseModule):
             ``depths`` (4 ints) and optionally ``ce_kernel_sizes`` (4 ints, default 3s) and
             ``mlp_ratio`` (default 4).
         in_channels (int): Input image channels.
-        stem_kernel_size (int): Stem conv kernel (5); its stride is 4 and padding ``k // 2``.
+        stem_kernel_size (int, optional): Stem conv kernel; stride 4, padding ``k // 2``; must be
+            odd. Default: 5 (released code), or 4 with ``non_overlapping_stem``.
+        non_overlapping_stem (bool): The text's "non-overlapping" stem: kernel = stride = 4, no
+            padding. Default False (the released overlapping 5x5 stem).
         drop_path_rate (float): Stochastic depth, linear from 0 to this over all blocks (0.1).
         out_indices (Sequence[int]): Stages whose outputs are returned, 0-3 (negative allowed).
         frozen_stages (int): Freeze (no grad, eval mode) the first ``frozen_stages`` stages and the
@@ -211,7 +117,8 @@ class FANet(BaseModule):
     def __init__(self,
                  arch: Union[str, Dict] = 'tiny',
                  in_channels: int = 3,
-                 stem_kernel_size: int = 5,
+                 stem_kernel_size: Optional[int] = None,
+                 non_overlapping_stem: bool = False,
                  drop_path_rate: float = 0.1,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = 0,
@@ -247,10 +154,8 @@ class FANet(BaseModule):
         self.afe_cfg = dict(afe_cfg or {})
 
         # stem + 3 downsampling convs, named as in the released code
-        self.downsample_layers = nn.ModuleList([
-            nn.Conv2d(in_channels, self.embed_dims[0], stem_kernel_size, stride=4,
-                      padding=stem_kernel_size // 2)
-        ])
+        self.downsample_layers = nn.ModuleList(
+            [self._build_stem(in_channels, stem_kernel_size, non_overlapping_stem)])
         for i in range(self.num_stages - 1):
             self.downsample_layers.append(
                 nn.Conv2d(self.embed_dims[i], self.embed_dims[i + 1], 3, stride=2, padding=1))
@@ -273,6 +178,22 @@ class FANet(BaseModule):
                 self.add_module(f'norm{i}', LayerNorm2d(self.embed_dims[i], eps=1e-6))
         self._freeze_stages()
 
+    def _build_stem(self, in_channels: int, kernel_size: Optional[int],
+                    non_overlapping: bool) -> nn.Conv2d:
+        """Stride-4 stem: overlapping ``k x k`` with padding ``k // 2`` (released, k = 5) or
+        non-overlapping 4x4 without padding (the text's)."""
+        if non_overlapping:
+            if kernel_size not in (None, 4):
+                raise ValueError(f'FANet: non_overlapping_stem=True means kernel = stride = 4; '
+                                 f'got stem_kernel_size={kernel_size}')
+            return nn.Conv2d(in_channels, self.embed_dims[0], 4, stride=4, padding=0)
+        kernel_size = 5 if kernel_size is None else kernel_size
+        check_odd_kernel('FANet: stem_kernel_size (an even kernel with padding k // 2 gives '
+                         'H/4 + 1, e.g. 129 instead of 128 at 512 px; use '
+                         'non_overlapping_stem=True for a 4x4 stem)', kernel_size)
+        return nn.Conv2d(in_channels, self.embed_dims[0], kernel_size, stride=4,
+                         padding=kernel_size // 2)
+
     @classmethod
     def _parse_arch(cls, arch) -> dict:
         if isinstance(arch, str):
@@ -292,7 +213,61 @@ class FANet(BaseModule):
         for key in ('embed_dims', 'ce_kernel_sizes'):
             if key in arch and len(arch[key]) != n:
                 raise ValueError(f'FANet: arch.{key} has {len(arch[key])} entries, depths has {n}')
+        for i, k in enumerate(arch.get('ce_kernel_sizes', [])):
+            check_odd_kernel(f'FANet: arch.ce_kernel_sizes[{i}]', k)
         return arch
+
+    # ------------------------------------------------------------------ pretrained weights
+    _TRUNK = ('downsample_layers.', 'stages.')
+
+    def init_weights(self) -> None:
+        """Default initialisation, then, for ``init_cfg`` of type ``Pretrained``, a strict load
+        of the trunk (see the module docstring); mismatches raise ``KeyError`` / ``ValueError``
+        naming the checkpoint and the keys."""
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        self.init_cfg = [dict(type='TruncNormal', layer=['Conv2d', 'Linear'], std=.02, bias=0.),
+                         dict(type='Constant', layer=['LayerNorm'], val=1., bias=0.)]
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = cfg
+        self.load_pretrained(cfg['checkpoint'], cfg.get('prefix'),
+                             cfg.get('map_location', 'cpu'))
+
+    def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None,
+                        map_location: str = 'cpu') -> None:
+        """Load a FANet state dict (``prefix`` stripped, e.g. ``'backbone.'``) strictly."""
+        from mmengine.runner.checkpoint import _load_checkpoint
+        ckpt = _load_checkpoint(checkpoint, map_location=map_location)
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+        if not isinstance(state, dict):
+            raise TypeError(f'FANet: {checkpoint} holds no state dict')
+        if state and all(k.startswith('module.') for k in state):
+            state = {k[len('module.'):]: v for k, v in state.items()}
+        if prefix:
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            if not state:
+                raise KeyError(f'FANet: no key of {checkpoint} starts with prefix {prefix!r}')
+        own = self.state_dict()
+        is_trunk = lambda k: k.startswith(self._TRUNK)  # noqa: E731
+        missing = sorted(k for k in own if is_trunk(k) and k not in state)
+        unexpected = sorted(k for k in state if k not in own and (
+            is_trunk(k) or not (k.startswith('norm') and k[4:5].isdigit())))
+        if missing or unexpected:
+            raise KeyError(
+                f'FANet: {checkpoint} (prefix {prefix!r}) is not a checkpoint of this FANet '
+                f'variant (arch, afe_cfg): {len(missing)} parameters missing, e.g. '
+                f'{missing[:6]}; {len(unexpected)} unexpected, e.g. {unexpected[:6]}')
+        shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+                  for k in own if k in state and state[k].shape != own[k].shape]
+        if shapes:
+            raise ValueError(f'FANet: {checkpoint} (prefix {prefix!r}) has {len(shapes)} '
+                             f'parameters of another shape (another arch or afe_cfg?): '
+                             f'{shapes[:6]}')
+        self.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
 
     def _freeze_stages(self) -> None:
         for i in range(self.frozen_stages):

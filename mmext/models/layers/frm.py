@@ -14,8 +14,17 @@ FRM splits a feature map into a high-frequency and a low-frequency view and mixe
 
 The GELU before each depthwise conv, the LayerNorm after it and the GELU after the projection are
 not drawn in the paper's Fig. 4; they are in the released code (``techmn/fanet``,
-``fa_modules.py``) and in its ImageNet weights, so they are kept. The concatenation order
-(low, then high) and the sign ``R = F - Q`` are the released code's.
+``fa_modules.py``) and in its ImageNet weights, so they are the default. The concatenation order
+(low, then high) and the sign ``R = F - Q`` are the released code's (and the text's, Sec. 3.3:
+"the difference between F and Q"). Paper-literal switches:
+
+* ``plain=True``: Fig. 4 as drawn, ``T = concat[DWConv3x3(S), DWConv3x3(R)]``,
+  ``F_bar = Conv1x1(T)`` (no GELU, no LayerNorm; no ``norm1``/``norm2`` parameters).
+* ``high_freq='Q-F'``: the sign of Fig. 4's caption ("F are subtracted from Q"), ``R = Q - F``.
+* ``down_kernel_size`` / ``down_stride``: the smoothing conv. The paper only says a depthwise
+  conv gives ``P`` at ``H/2 x W/2``; the released AFE uses 3x3 stride 2 (the released module's
+  own, unused default is 5x5 stride 4, ``P`` at ``H/4``). The kernel must be odd (padding
+  ``k // 2`` keeps ``P`` at ``ceil(H / s)``).
 """
 from typing import Dict, Optional
 
@@ -42,6 +51,10 @@ class FeatureRefinementModule(BaseModule):
         use_low (bool): Keep the low-frequency branch ``S = F * Q`` (Table 2, "Low Frequency
             Context"). With one branch off, its depthwise conv and LayerNorm are not built and
             the projection takes ``C`` instead of ``2C`` input channels.
+        plain (bool): Fig. 4 as drawn: no GELU before and no LayerNorm after the depthwise convs,
+            no GELU after the projection. Default False (the released code).
+        high_freq (str): ``'F-Q'`` (released code and Sec. 3.3's text, default) or ``'Q-F'``
+            (Fig. 4's caption) for the high-frequency map ``R``.
         init_cfg (dict or list[dict], optional): mmengine initialisation config.
 
     Shapes:
@@ -56,8 +69,21 @@ class FeatureRefinementModule(BaseModule):
                  down_stride: int = 2,
                  use_high: bool = True,
                  use_low: bool = True,
+                 plain: bool = False,
+                 high_freq: str = 'F-Q',
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if not (isinstance(down_kernel_size, int) and down_kernel_size >= 1
+                and down_kernel_size % 2 == 1):
+            raise ValueError(f'FeatureRefinementModule: down_kernel_size must be a positive odd '
+                             f'int (padding k // 2 keeps P at ceil(H / stride)), got '
+                             f'{down_kernel_size!r}')
+        if not (isinstance(down_stride, int) and down_stride >= 1):
+            raise ValueError(f'FeatureRefinementModule: down_stride must be a positive int, '
+                             f'got {down_stride!r}')
+        if high_freq not in ('F-Q', 'Q-F'):
+            raise ValueError(f"FeatureRefinementModule: high_freq must be 'F-Q' (released code) "
+                             f"or 'Q-F' (Fig. 4 caption), got {high_freq!r}")
         if not (use_high or use_low):
             raise ValueError('FeatureRefinementModule needs at least one of use_high / use_low; '
                              'to drop the FRM altogether switch it off in the AFE block '
@@ -67,37 +93,50 @@ class FeatureRefinementModule(BaseModule):
         self.out_channels = out_channels
         self.use_high = use_high
         self.use_low = use_low
+        self.plain = plain
+        self.high_freq = high_freq
         self.act = nn.GELU()
         # P: depthwise smoothing + downsampling
         self.down = nn.Conv2d(in_channels, in_channels, down_kernel_size, down_stride,
                               padding=down_kernel_size // 2, groups=in_channels)
         if use_low:  # S branch
             self.lconv = nn.Conv2d(in_channels, in_channels, 3, 1, 1, groups=in_channels)
-            self.norm1 = LayerNorm2d(in_channels, eps=1e-6)
+            if not plain:
+                self.norm1 = LayerNorm2d(in_channels, eps=1e-6)
         if use_high:  # R branch
             self.hconv = nn.Conv2d(in_channels, in_channels, 3, 1, 1, groups=in_channels)
-            self.norm2 = LayerNorm2d(in_channels, eps=1e-6)
+            if not plain:
+                self.norm2 = LayerNorm2d(in_channels, eps=1e-6)
         self.proj = nn.Conv2d(in_channels * (int(use_low) + int(use_high)), out_channels, 1)
 
     def decompose(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """The FRM's intermediate maps for ``F = x``: ``P``, ``Q``, ``R = F - Q``, ``S = F * Q``.
+        """The FRM's intermediate maps for ``F = x``: ``P``, ``Q``, ``R = F - Q`` (or ``Q - F``
+        with ``high_freq='Q-F'``), ``S = F * Q``.
 
         All maps are ``(B, C, H, W)`` except ``P``, which is ``(B, C, ceil(H/s), ceil(W/s))``.
         """
         p = self.down(x)
         q = F.interpolate(p, size=x.shape[-2:], mode='bilinear', align_corners=False)
-        return dict(P=p, Q=q, R=x - q, S=x * q)
+        r = x - q if self.high_freq == 'F-Q' else q - x
+        return dict(P=p, Q=q, R=r, S=x * q)
 
     def forward_with_intermediates(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Run the FRM; return ``dict(F, P, Q, R, S, T, out)`` (Fig. 6 shows F, R, S and out)."""
         maps = dict(F=x, **self.decompose(x))
         parts = []
-        if self.use_low:
-            parts.append(self.norm1(self.lconv(self.act(maps['S']))))
-        if self.use_high:
-            parts.append(self.norm2(self.hconv(self.act(maps['R']))))
+        if self.plain:  # Fig. 4 as drawn
+            if self.use_low:
+                parts.append(self.lconv(maps['S']))
+            if self.use_high:
+                parts.append(self.hconv(maps['R']))
+        else:  # released code
+            if self.use_low:
+                parts.append(self.norm1(self.lconv(self.act(maps['S']))))
+            if self.use_high:
+                parts.append(self.norm2(self.hconv(self.act(maps['R']))))
         maps['T'] = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        maps['out'] = self.act(self.proj(maps['T']))
+        out = self.proj(maps['T'])
+        maps['out'] = out if self.plain else self.act(out)
         return maps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
