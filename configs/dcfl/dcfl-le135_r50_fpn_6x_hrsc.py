@@ -1,5 +1,6 @@
 # DCFL R50-FPN on HRSC2016 (trainval -> test, 800 x 512, 72 epochs as mmrotate's HRSC recipes,
-# flips only), with the paper's K=16, Q=12, g=0.8: Table 8, row g=0.8.
+# flips only), with the paper's K=16, Q=12, g=0.8: Table 8, row g=0.8. The schedule is mmext's
+# choice (the study gives none); the 1x variant is dcfl-le135_r50_fpn_1x_hrsc.py.
 # The reproduction's HRSC2016 runs (Tables 5-7) used the official g=0.6:
 # dcfl-le135_r50_fpn_6x_hrsc_g0.6.py.
 _base_ = [

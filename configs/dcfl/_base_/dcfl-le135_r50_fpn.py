@@ -1,6 +1,7 @@
 # DCFL (CVPR 2023) model: RetinaNet-O (R50-FPN, P3-P7) with the prior capturing block, dynamic
 # priors and the coarse-to-fine assigner; one square prior (4 x stride) per location, le135.
-# Paper defaults: K=16, Q=12, g=0.8, GJSD; official code: g=0.6 (see the *_g0.6 configs).
+# Paper defaults: K=16, Q=12, g=0.8, GJSD; official code: g=0.6 (see the *_g0.6 configs); the
+# released head and assigner as a whole: the *_official configs.
 # Losses and test settings as the official configs (focal loss, rotated IoU loss on decoded
 # boxes, rotated NMS 0.4, 2000 boxes per image). num_classes is set by each dataset config.
 angle_version = 'le135'
@@ -38,7 +39,10 @@ model = dict(
         feat_channels=256,
         dilation=3,
         dynamic_prior=True,
-        offset_scale='paper',
+        # True: the released head (prior-shift scale img_h/256 on P3, predictions for PT decoded
+        # from the moved priors with the released 'oc' coder, kaiming-uniform dilated convs; see
+        # DCFLHead). Each has its own option, which wins when set.
+        official=False,
         anchor_generator=dict(
             type='FakeRotatedAnchorGenerator',
             angle_version=angle_version,

@@ -4,16 +4,16 @@
 title = "Table 2: K and Q on DOTA-v2.0 val (the DCFL paper's numbers)"
 metrics = [dict(name='mAP', key='dota/mAP', scale=100)]
 rows = [
-    dict(label='K=16, Q=12',
+    dict(label='K=16, Q=12, g=0.8',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2.py',
          paper=dict(mAP=59.2)),
-    dict(label='K=16, Q=10',
+    dict(label='K=16, Q=10, g=0.8',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_k16q10.py',
          paper=dict(mAP=58.6)),
-    dict(label='K=16, Q=8',
+    dict(label='K=16, Q=8, g=0.8',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_k16q8.py',
          paper=dict(mAP=59.0)),
-    dict(label='K=16, Q=6',
+    dict(label='K=16, Q=6, g=0.8',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_k16q6.py',
          paper=dict(mAP=57.8)),
 ]

@@ -4,19 +4,19 @@
 title = 'Table 3: K and Q on DOTA-v2.0 val (the reproduction)'
 metrics = [dict(name='mAP', key='dota/mAP', scale=100)]
 rows = [
-    dict(label='K=16, Q=14',
+    dict(label='K=16, Q=14, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6_k16q14.py',
          paper=dict(mAP=59.9)),
-    dict(label='K=16, Q=12',
+    dict(label='K=16, Q=12, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6.py',
          paper=dict(mAP=59.4)),
-    dict(label='K=16, Q=10',
+    dict(label='K=16, Q=10, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6_k16q10.py',
          paper=dict(mAP=59.6)),
-    dict(label='K=16, Q=8',
+    dict(label='K=16, Q=8, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6_k16q8.py',
          paper=dict(mAP=58.6)),
-    dict(label='K=16, Q=6',
+    dict(label='K=16, Q=6, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6_k16q6.py',
          paper=dict(mAP=59.4)),
 ]

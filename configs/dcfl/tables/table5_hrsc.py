@@ -10,7 +10,7 @@ rows = [
     dict(label='retinanet_le135',
          config='configs/dcfl/rotated-retinanet-rbox-le135_r50_fpn_6x_hrsc.py',
          paper=dict(mAP=61.8)),
-    dict(label='DCFL',
+    dict(label='DCFL, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6.py',
          paper=dict(mAP=85.1)),
 ]

@@ -3,13 +3,13 @@
 title = 'Table 6: similarity measures for CPS on HRSC2016'
 metrics = [dict(name='mAP', key='dota/mAP', scale=100)]
 rows = [
-    dict(label='KLD',
+    dict(label='KLD, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_kld.py',
          paper=dict(mAP=86.4)),
-    dict(label='GWD',
+    dict(label='GWD, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_gwd.py',
          paper=dict(mAP=87.3)),
-    dict(label='GJSD',
+    dict(label='GJSD, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6.py',
          paper=dict(mAP=85.1)),
 ]

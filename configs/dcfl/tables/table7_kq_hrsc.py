@@ -3,19 +3,19 @@
 title = 'Table 7: K and Q on HRSC2016'
 metrics = [dict(name='mAP', key='dota/mAP', scale=100)]
 rows = [
-    dict(label='K=16, Q=14',
+    dict(label='K=16, Q=14, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_k16q14.py',
          paper=dict(mAP=87.9)),
-    dict(label='K=16, Q=12',
+    dict(label='K=16, Q=12, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6.py',
          paper=dict(mAP=85.1)),
-    dict(label='K=16, Q=10',
+    dict(label='K=16, Q=10, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_k16q10.py',
          paper=dict(mAP=88.0)),
-    dict(label='K=16, Q=8',
+    dict(label='K=16, Q=8, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_k16q8.py',
          paper=dict(mAP=87.3)),
-    dict(label='K=16, Q=6',
+    dict(label='K=16, Q=6, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_6x_hrsc_g0.6_k16q6.py',
          paper=dict(mAP=88.6)),
 ]

@@ -4,17 +4,17 @@
 title = 'Table 9: backbone replacement on DOTA-v2.0 val'
 metrics = [dict(name='mAP', key='dota/mAP', scale=100)]
 rows = [
-    dict(label='LSKNet',
+    dict(label='LSKNet, g=0.6',
          config='configs/dcfl/dcfl-le135_lsknet-s_fpn_1x_dotav2_g0.6.py',
          paper=dict(mAP=54.6),
          note='LSKNet size not stated in the study; LSKNet-S here'),
-    dict(label='ResNet50',
+    dict(label='ResNet50, g=0.6',
          config='configs/dcfl/dcfl-le135_r50_fpn_1x_dotav2_g0.6.py',
          paper=dict(mAP=59.4)),
-    dict(label='ResNet101',
+    dict(label='ResNet101, g=0.6',
          config='configs/dcfl/dcfl-le135_r101_fpn_1x_dotav2_g0.6.py',
          paper=dict(mAP=60.6)),
-    dict(label='ResNet152',
+    dict(label='ResNet152, g=0.6',
          config='configs/dcfl/dcfl-le135_r152_fpn_1x_dotav2_g0.6.py',
          paper=dict(mAP=61.4)),
 ]

@@ -16,17 +16,44 @@ Per branch (classification and regression, ``feat_channels`` wide), following th
 moves by the stride times half the mean sampling offset of its location. They are used only for
 label assignment (:class:`DCFLAssigner`: similarity and DGMM positions); regression decoding and
 inference keep the static square priors, so inference costs only the deformable convs. The
-offsets are detached for assignment. ``offset_scale='official'`` reproduces the official code's
-input-size-dependent factor (``img_h / 256`` on P3, doubled per level, i.e. the paper's
-``st/2`` times ``img_h / 1024``).
+offsets are detached for assignment.
 
 The head predicts with one square prior per location (``num_base_priors`` must be 1) and, like the
 official configs, trains with focal loss and a rotated IoU loss on decoded boxes
 (``reg_decoded_bbox=True``). ``forward`` returns ``(cls_scores, bbox_preds, offsets)``; the
-assigner receives the dynamic priors, the predicted boxes decoded from the static priors and the
-sigmoid class scores.
+assigner receives the dynamic priors, the predicted boxes (by default decoded from the static
+priors with the head's coder) and the sigmoid class scores.
+
+**The released head** (``RDCFLHead`` of Chasel-Tsui/mmrotate-dcfl, mmrotate 0.3 / mmcv 1.x) as an
+option: ``official=True`` sets every behaviour below to the released one; each has its own
+argument too, which wins over the switch when given (``None`` follows the switch).
+
+- ``offset_scale``, the prior-shift scale: mmext ``'paper'``, ``st · Σᵢ Δoᵢ / (2n)`` (Sec. 3.1);
+  released ``'official'``, ``img_h / 256 · 2^l · Σᵢ Δoᵢ / n`` on level l (``img_h`` of the batch's
+  first image), i.e. the paper's times ``img_h / 1024`` for strides ``8 · 2^l`` (DIOR-R's 800 px:
+  0.78).
+- ``assign_pred_priors``, the priors the assigner's predicted boxes (its IoU in PT) are decoded
+  from: mmext ``'static'``; released ``'dynamic'`` (the moved priors). The paper does not say.
+- ``assign_bbox_coder``, the coder of those boxes: mmext ``'head'`` (the head's coder: le135,
+  ``norm_factor=1``, ``proj_xy``); released ``'official'``, the released assigner's default
+  ``DeltaXYWHAOBBoxCoder`` (:data:`OFFICIAL_ASSIGN_CODER`: angle version 'oc' and no norm factor,
+  so the angle is the prior's plus the raw delta, not the delta times π, and is not wrapped;
+  centre and size as the head's coder). The released priors have angle 0, mmrotate 1.x's square
+  le135 priors π/2; with ``proj_xy`` the decode is the same box in either frame.
+- ``dilated_init``, the init of the dilated convs: mmext ``'normal'``, the head's
+  ``Normal(std=0.01)``; released ``'official'``: the released layer is mmcv's ``DeformConv2d``
+  (fixed offsets), which keeps its own init, kaiming-uniform with ReLU gain,
+  ``U(±√(6 / fan_in))``, std ``√(2 / fan_in)`` (0.029 for 256 channels, ``fan_in = C · 9``).
+
+The other parts of the PCB already initialise as released: the offset conv gets the head's
+``Normal(std=0.01)`` (the released ``ModulatedDeformConvG`` zero-initialises it, but the head's
+init overrides that), the two modulated deformable convs keep mmcv's ``U(±1/√(C·9))`` and the
+plain convs get ``Normal(std=0.01)``. Unchanged in both modes: regression decoding for the loss
+and inference use the static priors; the offsets are detached for assignment; the losses are
+normalised by ``Σ max(num_pos, 1)`` over the images (mmdet 2.x and 3.x alike). The assigner's
+side of the released code is ``DCFLAssigner(official=True)``.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -38,10 +65,22 @@ from mmdet.structures.bbox import cat_boxes, get_box_tensor
 from mmdet.utils import InstanceList, OptInstanceList
 from mmengine.structures import InstanceData
 from mmrotate.models.dense_heads import RotatedRetinaHead
-from mmrotate.registry import MODELS
+from mmrotate.registry import MODELS, TASK_UTILS
 from torch import Tensor
 
 _OFFSET_SCALES = ('paper', 'official')
+_ASSIGN_PRED_PRIORS = ('static', 'dynamic')
+_ASSIGN_CODERS = ('head', 'official')
+_DILATED_INITS = ('normal', 'official')
+# the coder the released C2FAssigner decodes the predictions for PT with: its default
+# DeltaXYWHAOBBoxCoder of mmrotate 0.3 ('oc', no norm factor, proj_xy=False) on priors with
+# angle 0. mmrotate 1.x's FakeRotatedAnchorGenerator regularises the square priors to angle pi/2
+# under le135, so proj_xy=True here: on angle-0 priors it changes nothing (the released decode
+# exactly), on the pi/2 priors it keeps the released geometry (the head's centre and size, the
+# angle prior angle + the raw delta).
+OFFICIAL_ASSIGN_CODER = dict(type='DeltaXYWHTRBBoxCoder', angle_version='oc', norm_factor=None,
+                             edge_swap=False, proj_xy=True, target_means=(0., ) * 5,
+                             target_stds=(1., ) * 5, use_box_type=False)
 
 
 @MODELS.register_module()
@@ -56,8 +95,18 @@ class DCFLHead(RotatedRetinaHead):
         dilation (int): dilation of the fixed-offset conv (official 3; DOTA-v1.0 4).
         dynamic_prior (bool): shift the priors by the PCB offsets for assignment (paper); False
             assigns with the static priors.
-        offset_scale (str): ``'paper'`` (``st/(2n)``) or ``'official'`` (also times
-            ``img_h / 1024``).
+        official (bool): the released head's behaviours (module docstring): sets each option
+            below that is left ``None`` to its released value; False (default) to mmext's.
+        offset_scale (str, optional): ``'paper'`` (``st/(2n)``, default) or ``'official'``
+            (``img_h / 256 · 2^l / n`` on level l).
+        assign_pred_priors (str, optional): priors the assigner's predicted boxes are decoded
+            from: ``'static'`` (default) or ``'dynamic'`` (released).
+        assign_bbox_coder (str | dict, optional): coder of the assigner's predicted boxes:
+            ``'head'`` (the head's ``bbox_coder``, default), ``'official'``
+            (:data:`OFFICIAL_ASSIGN_CODER`, released) or a coder config.
+        dilated_init (str, optional): init of the dilated convs: ``'normal'`` (the head's
+            ``Normal(std=0.01)``, default) or ``'official'`` (kaiming-uniform with ReLU gain,
+            mmcv's ``DeformConv2d`` init, released).
         **kwargs: RotatedRetinaHead / RetinaHead / AnchorHead arguments.
     """
 
@@ -67,24 +116,61 @@ class DCFLHead(RotatedRetinaHead):
                  stacked_convs: int = 4,
                  dilation: int = 3,
                  dynamic_prior: bool = True,
-                 offset_scale: str = 'paper',
+                 official: bool = False,
+                 offset_scale: Optional[str] = None,
+                 assign_pred_priors: Optional[str] = None,
+                 assign_bbox_coder: Optional[Union[str, dict]] = None,
+                 dilated_init: Optional[str] = None,
                  **kwargs) -> None:
+        official = bool(official)
+
+        def pick(value, paper, released):
+            return (released if official else paper) if value is None else value
+
+        offset_scale = pick(offset_scale, 'paper', 'official')
+        assign_pred_priors = pick(assign_pred_priors, 'static', 'dynamic')
+        assign_bbox_coder = pick(assign_bbox_coder, 'head', 'official')
+        dilated_init = pick(dilated_init, 'normal', 'official')
         if stacked_convs < 2:
             raise ValueError(f'DCFLHead: stacked_convs counts the dilated and the deformable conv '
                              f'and must be >= 2, got {stacked_convs}')
-        if offset_scale not in _OFFSET_SCALES:
-            raise ValueError(f'DCFLHead: offset_scale must be one of {_OFFSET_SCALES}, '
-                             f'got {offset_scale!r}')
+        for name, value, allowed in (('offset_scale', offset_scale, _OFFSET_SCALES),
+                                     ('assign_pred_priors', assign_pred_priors,
+                                      _ASSIGN_PRED_PRIORS),
+                                     ('dilated_init', dilated_init, _DILATED_INITS)):
+            if value not in allowed:
+                raise ValueError(f'DCFLHead: {name} must be one of {allowed}, got {value!r}')
+        if not isinstance(assign_bbox_coder, dict) and assign_bbox_coder not in _ASSIGN_CODERS:
+            raise ValueError(f'DCFLHead: assign_bbox_coder must be one of {_ASSIGN_CODERS} or a '
+                             f'coder config, got {assign_bbox_coder!r}')
         if int(dilation) < 1:
             raise ValueError(f'DCFLHead: dilation must be >= 1, got {dilation}')
         self.dilation = int(dilation)
         self.dynamic_prior = bool(dynamic_prior)
+        self.official = official
         self.offset_scale = offset_scale
+        self.assign_pred_priors = assign_pred_priors
+        self.dilated_init = dilated_init
         super().__init__(num_classes, in_channels, stacked_convs=stacked_convs, **kwargs)
         if self.num_base_priors != 1:
             raise ValueError('DCFLHead: the dynamic prior needs exactly one prior per location '
                              f'(one scale, one ratio); the anchor generator gives '
                              f'{self.num_base_priors}')
+        if assign_bbox_coder == 'head':
+            self.assign_bbox_coder = self.bbox_coder
+        else:
+            self.assign_bbox_coder = TASK_UTILS.build(
+                OFFICIAL_ASSIGN_CODER if assign_bbox_coder == 'official' else assign_bbox_coder)
+
+    def init_weights(self) -> None:
+        """The head's ``init_cfg``; then, with ``dilated_init='official'``, the dilated convs get
+        mmcv ``DeformConv2d``'s init (the released layer): ``kaiming_uniform_(nonlinearity=
+        'relu')``, i.e. ``U(±√(6 / fan_in))`` with ``fan_in = C·9``."""
+        first = not self.is_init
+        super().init_weights()
+        if first and self.dilated_init == 'official':
+            for conv in (self.cls_dilated, self.reg_dilated):
+                nn.init.kaiming_uniform_(conv.weight, nonlinearity='relu')
 
     def _init_layers(self) -> None:
         """Two plain conv stacks, the dilated convs, the PCB and the predictors."""
@@ -133,19 +219,22 @@ class DCFLHead(RotatedRetinaHead):
 
     # ------------------------------------------------------------------ dynamic priors
     def prior_shifts(self, offsets: Sequence[Tensor], batch_img_metas: List[dict]) -> Tensor:
-        """Centre shifts ``[N, A, 2]`` (x, y) of all priors: ``st · Σᵢ Δoᵢ / (2n)`` per level."""
+        """Centre shifts ``[N, A, 2]`` (x, y) of all priors: ``scale_l · Σᵢ Δoᵢ / n`` on level l,
+        ``scale_l = st / 2`` (paper) or ``img_h / 256 · 2^l`` (official: the first image's
+        height, whatever the strides)."""
         shifts = []
         for level, offset in enumerate(offsets):
-            stride_w, stride_h = self.prior_generator.strides[level]
+            if self.offset_scale == 'official':
+                scale_w = scale_h = batch_img_metas[0]['img_shape'][0] / 256.0 * 2**level
+            else:
+                stride_w, stride_h = self.prior_generator.strides[level]
+                scale_w, scale_h = stride_w / 2, stride_h / 2
             num_imgs, channels = offset.shape[:2]
             taps = channels // 2
             off = offset.detach().permute(0, 2, 3, 1).reshape(num_imgs, -1, taps, 2)
             mean_dy, mean_dx = off[..., 0].mean(dim=-1), off[..., 1].mean(dim=-1)
-            shifts.append(torch.stack([mean_dx * stride_w / 2, mean_dy * stride_h / 2], dim=-1))
-        shifts = torch.cat(shifts, dim=1)
-        if self.offset_scale == 'official':
-            shifts = shifts * (batch_img_metas[0]['img_shape'][0] / 1024.0)
-        return shifts
+            shifts.append(torch.stack([mean_dx * scale_w, mean_dy * scale_h], dim=-1))
+        return torch.cat(shifts, dim=1)
 
     def dynamic_priors(self, flat_anchors: Tensor, shifts: Tensor) -> Tensor:
         """``s̃ = s + shift`` for one image's priors ``[A, 5]`` (sizes and angles unchanged)."""
@@ -165,7 +254,8 @@ class DCFLHead(RotatedRetinaHead):
         """Focal loss and rotated IoU loss with targets from the DCFL assigner.
 
         Same as ``AnchorHead.loss_by_feat`` except that the assigner also sees the dynamic priors,
-        the decoded predictions and the class scores of each image.
+        the decoded predictions (from ``assign_pred_priors`` with ``assign_bbox_coder``) and the
+        class scores of each image.
         """
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         assert len(featmap_sizes) == self.prior_generator.num_levels
@@ -185,10 +275,11 @@ class DCFLHead(RotatedRetinaHead):
             batch_pred_instances = []
             for i in range(num_imgs):
                 static = get_box_tensor(concat_anchor_list[i])
-                decoded = get_box_tensor(self.bbox_coder.decode(static, flat_reg[i]))
+                priors = self.dynamic_priors(static, shifts[i])
+                base = priors if self.assign_pred_priors == 'dynamic' else static
+                decoded = get_box_tensor(self.assign_bbox_coder.decode(base, flat_reg[i]))
                 batch_pred_instances.append(
-                    InstanceData(priors=self.dynamic_priors(static, shifts[i]), bboxes=decoded,
-                                 scores=flat_cls[i]))
+                    InstanceData(priors=priors, bboxes=decoded, scores=flat_cls[i]))
 
         (labels_list, label_weights_list, bbox_targets_list, bbox_weights_list,
          avg_factor) = self.get_targets(

@@ -1,0 +1,8 @@
+# DCFL R50-FPN 40e on DOTA-v1.5 trainval -> test-dev as the released code runs it: the official
+# configs/dcfl/dotav1.5_test_dcfl_r50_40e.py (g=0.6) with the released head (DCFLHead
+# official=True) and assigner (DCFLAssigner official=True).
+_base_ = './dcfl-le135_r50_fpn_40e_dotav15.py'
+model = dict(
+    bbox_head=dict(official=True),
+    train_cfg=dict(assigner=dict(official=True, gauss_thr=0.6)))
+test_evaluator = dict(outfile_prefix='./work_dirs/dcfl_dotav15_test_official/Task1')
