@@ -18,6 +18,10 @@ written as sums of non-negative products (no ``det`` or ``inverse`` of large mat
 subtraction of large nearly-equal numbers). The results are translation invariant and stable in
 float32 for centres in the tens of thousands of pixels. Box sizes are clamped to
 ``[1e-7, 1e7]`` like the official code so that degenerate boxes give large but finite values.
+When a gradient is needed the terms are evaluated in float64 (and cast back): the float32
+backward overflows at those extremes (a zero-size box has variance 2.5e-15). The square root in
+the default KLD / GWD similarity has a zero gradient at identical boxes (not NaN). Boxes holding
+NaN or inf raise a ``ValueError`` naming the function and the argument.
 
 Shapes: pairwise functions take ``boxes1`` ``[N, 5]`` and ``boxes2`` ``[M, 5]`` and return
 ``[N, M]``; with ``aligned=True`` both are ``[N, 5]`` and the result is ``[N]``.
@@ -29,9 +33,12 @@ from torch import Tensor
 
 _SIZE_MIN, _SIZE_MAX = 1e-7, 1e7
 
-# how each measure's divergence is turned into a distance before the similarity transform, in the
-# official DCFL code (``RBboxMetrics2D``): GJSD is used as is, KLD and GWD through a square root
-OFFICIAL_DISTANCE_FUN = {'gjsd': 'none', 'kld': 'sqrt', 'gwd': 'sqrt'}
+# how each measure's divergence is turned into a distance before the similarity transform. GJSD
+# as is: the released DCFL code (mmrotate-dcfl's ``RBboxMetrics2D``, 'gjsd' mode). The released
+# code has no KLD or GWD mode; their square root is mmext's choice (a research-era metrics file
+# found in public code, of no identifiable repository, does the same; not the authors' release).
+DEFAULT_DISTANCE_FUN = {'gjsd': 'none', 'kld': 'sqrt', 'gwd': 'sqrt'}
+OFFICIAL_DISTANCE_FUN = DEFAULT_DISTANCE_FUN  # old name, kept for configs and code that import it
 
 
 def rbox_to_gaussian(rboxes: Tensor) -> Tuple[Tensor, Tensor]:
@@ -41,6 +48,7 @@ def rbox_to_gaussian(rboxes: Tensor) -> Tuple[Tensor, Tensor]:
         ``mu`` ``[..., 2]`` and ``sigma`` ``[..., 2, 2]`` with ``Σ = R·diag(w²/4, h²/4)·Rᵀ``.
     """
     _check_boxes(rboxes, 'rboxes')
+    _check_finite('rbox_to_gaussian', rboxes)
     mu = rboxes[..., :2]
     w = rboxes[..., 2].clamp(_SIZE_MIN, _SIZE_MAX)
     h = rboxes[..., 3].clamp(_SIZE_MIN, _SIZE_MAX)
@@ -59,6 +67,20 @@ def _check_boxes(boxes: Tensor, name: str) -> None:
     if boxes.shape[-1] != 5:
         raise ValueError(f'{name} must have shape [..., 5] (cx, cy, w, h, theta), '
                          f'got {tuple(boxes.shape)}')
+
+
+def _check_finite(caller: str, *boxes: Tensor) -> None:
+    """``ValueError`` naming the argument (``boxes1`` / ``boxes2``, or ``rboxes`` for a single
+    one) that holds NaN or inf; one device sync per call, the per-argument test only on failure."""
+    finite = torch.isfinite(boxes[0]).all()
+    for other in boxes[1:]:
+        finite = finite & torch.isfinite(other).all()
+    if bool(finite):
+        return
+    names = ('rboxes', ) if len(boxes) == 1 else ('boxes1', 'boxes2')
+    for name, value in zip(names, boxes):
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f'{caller}: {name} holds NaN/inf')
 
 
 class _PairTerms:
@@ -106,10 +128,22 @@ class _PairTerms:
 _CHUNK_PAIRS = 1 << 21
 
 
-def _evaluate(fn, boxes1: Tensor, boxes2: Tensor, aligned: bool) -> Tensor:
+def _evaluate(fn, boxes1: Tensor, boxes2: Tensor, aligned: bool, name: str) -> Tensor:
     """``fn(_PairTerms)`` on all pairs; row chunks of ``boxes1`` when the pairwise matrix is large
-    and no gradient is needed (each chunk is still fully vectorised)."""
+    and no gradient is needed (each chunk is still fully vectorised). ``name`` (the public
+    function) prefixes the error raised for NaN / inf boxes."""
+    _check_boxes(boxes1, 'boxes1')
+    _check_boxes(boxes2, 'boxes2')
+    _check_finite(name, boxes1, boxes2)
     needs_grad = torch.is_grad_enabled() and (boxes1.requires_grad or boxes2.requires_grad)
+    if needs_grad and torch.promote_types(boxes1.dtype, boxes2.dtype) != torch.float64:
+        # the values are finite in float32, but their gradients are not at the extremes the size
+        # clamp allows: a zero-size box has variance 2.5e-15, and the backward of a quadratic
+        # form or a determinant ratio divides by it twice (float32 overflows beyond 3.4e38,
+        # giving inf, and inf * 0 = NaN where the clamp stops the gradient). With a gradient
+        # (a loss, few aligned pairs) the terms are evaluated in float64 and cast back.
+        out_dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
+        return fn(_PairTerms(boxes1.double(), boxes2.double(), aligned)).to(out_dtype)
     num1 = boxes1.shape[0] if boxes1.dim() == 2 else 0
     num2 = boxes2.shape[0] if boxes2.dim() == 2 else 0
     if aligned or needs_grad or num1 * num2 <= _CHUNK_PAIRS:
@@ -148,7 +182,7 @@ def gjsd(boxes1: Tensor, boxes2: Tensor, alpha: float = 0.5, aligned: bool = Fal
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f'gjsd: alpha must be in (0, 1), got {alpha}')
-    return _evaluate(lambda t: _gjsd(t, alpha), boxes1, boxes2, aligned)
+    return _evaluate(lambda t: _gjsd(t, alpha), boxes1, boxes2, aligned, 'gjsd')
 
 
 def _gjsd(t: '_PairTerms', alpha: float) -> Tensor:
@@ -181,7 +215,7 @@ def kld(boxes1: Tensor, boxes2: Tensor, aligned: bool = False) -> Tensor:
 
     Returns ``[N, M]`` (``[N]`` if ``aligned``).
     """
-    return _evaluate(_kld, boxes1, boxes2, aligned)
+    return _evaluate(_kld, boxes1, boxes2, aligned, 'kld')
 
 
 def _kld(t: '_PairTerms') -> Tensor:
@@ -200,12 +234,12 @@ def gwd(boxes1: Tensor, boxes2: Tensor, aligned: bool = False) -> Tensor:
     The Bures part is evaluated as ``(X² - 4Y) / (X + 2√Y)`` with ``X² - 4Y`` written as the sum of
     squares ``‖Σ₁-Σ₂‖²_F + 2(a₁b₁-a₂b₂)² + 2[cos²φ(b₁a₂-a₁b₂)² + sin²φ(b₁b₂-a₁a₂)²]``, so it has
     no cancellation for nearly identical large boxes. Symmetric. Units: pixels².
-    The official research-era similarity uses the distance ``W = √W²`` (see
+    The default similarity uses the distance ``W = √W²`` (mmext's choice, see
     :func:`gaussian_similarity`).
 
     Returns ``[N, M]`` (``[N]`` if ``aligned``).
     """
-    return _evaluate(_gwd, boxes1, boxes2, aligned)
+    return _evaluate(_gwd, boxes1, boxes2, aligned, 'gwd')
 
 
 def _gwd(t: '_PairTerms') -> Tensor:
@@ -238,8 +272,9 @@ def gaussian_similarity(boxes1: Tensor,
     """Similarity in (0, 1] between box Gaussians, from a divergence ``d``.
 
     ``d`` is :func:`gjsd` (with ``alpha``), :func:`kld` (``KL(N₂‖N₁)``) or :func:`gwd` (W²). It is
-    first mapped by ``fun``: ``'none'``, ``'sqrt'`` or ``'log1p'``; by default (``fun=None``) the
-    official DCFL choice per measure, ``'none'`` for GJSD and ``'sqrt'`` for KLD and GWD. Then:
+    first mapped by ``fun``: ``'none'``, ``'sqrt'`` or ``'log1p'``; by default (``fun=None``)
+    ``'none'`` for GJSD (the released DCFL code) and ``'sqrt'`` for KLD and GWD (mmext's choice:
+    the released code has no KLD or GWD mode). Then:
 
     - ``form='reciprocal'``: ``1 / (tau + fun(d))``. With ``tau=1`` this is the official
       ``1/(1+d)`` used by DCFL (so the coarse-negative threshold 0.8 means ``GJSD > 0.25``).
@@ -250,7 +285,7 @@ def gaussian_similarity(boxes1: Tensor,
     if measure not in _DIVERGENCES:
         raise ValueError(f'gaussian_similarity: unknown measure {measure!r}, '
                          f'expected one of {_DIVERGENCES}')
-    fun = OFFICIAL_DISTANCE_FUN[measure] if fun is None else fun
+    fun = DEFAULT_DISTANCE_FUN[measure] if fun is None else fun
     if fun not in _FUNS:
         raise ValueError(f'gaussian_similarity: unknown fun {fun!r}, expected one of {_FUNS}')
     if form not in _FORMS:
@@ -264,7 +299,10 @@ def gaussian_similarity(boxes1: Tensor,
     else:
         d = gwd(boxes1, boxes2, aligned=aligned)
     if fun == 'sqrt':
-        d = torch.sqrt(d.clamp(min=0))
+        # sqrt with a zero gradient (not inf * 0 = NaN) where d = 0, i.e. at identical boxes
+        pos = d > 0
+        d = torch.where(pos, torch.sqrt(torch.where(pos, d, torch.ones_like(d))),
+                        torch.zeros_like(d))
     elif fun == 'log1p':
         d = torch.log1p(d)
     if form == 'reciprocal':

@@ -19,7 +19,8 @@ Everything is built from differentiable tensor operations (the vertex masks and 
 piecewise constant), so gradients flow to all five box parameters of both boxes wherever the IoU
 is differentiable. Boxes are ``(cx, cy, w, h, θ)`` with θ in radians; the IoU does not depend on
 whether θ is read clockwise or counter-clockwise (a reflection preserves areas), so it matches
-``mmcv.ops.box_iou_rotated`` for either ``clockwise`` flag. Zero-size boxes give IoU 0.
+``mmcv.ops.box_iou_rotated`` for either ``clockwise`` flag. Zero-size boxes give IoU 0; boxes
+holding NaN or inf raise a ``ValueError`` naming the argument.
 """
 import torch
 from torch import Tensor
@@ -27,6 +28,17 @@ from torch import Tensor
 _MAX_VERTICES = 8
 # pairs per chunk when no gradient is needed (bounds peak memory for large pairwise calls)
 _CHUNK_PAIRS = 1 << 18
+
+
+def _check_finite(caller: str, boxes1: Tensor, boxes2: Tensor,
+                  names: tuple = ('boxes1', 'boxes2')) -> None:
+    """``ValueError`` naming the argument when ``boxes1`` or ``boxes2`` holds NaN or inf (one
+    device sync for both: the per-argument test runs only on failure)."""
+    if bool(torch.isfinite(boxes1).all() & torch.isfinite(boxes2).all()):
+        return
+    for name, boxes in zip(names, (boxes1, boxes2)):
+        if not bool(torch.isfinite(boxes).all()):
+            raise ValueError(f'{caller}: {name} holds NaN/inf')
 
 
 def _clip(poly: Tensor, count: Tensor, axis: int, sign: float, bound: Tensor):
@@ -86,8 +98,19 @@ def _intersection_area(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     valid = idx[None, :] < count[:, None]
     nxt_idx = torch.where(idx[None, :] + 1 < count[:, None], idx[None, :] + 1,
                           torch.zeros_like(idx)[None, :])
-    nxt = torch.gather(poly, 1, nxt_idx[..., None].expand(-1, -1, 2))
-    cross = poly[..., 0] * nxt[..., 1] - nxt[..., 0] * poly[..., 1]
+    # the shoelace sum is taken relative to the point of box 2 nearest to box 1's centre where
+    # that point is far from box 2's centre compared with box 1's size: the polygon lies inside
+    # box 2, whose frame this is, but far from its centre when box 2 is huge (1e5 px) and the
+    # overlap small, and products of absolute coordinates there cancel catastrophically in
+    # float32 (an IoF of 1.28 for a 10 px box inside a 1e5 px one). The area is translation
+    # invariant, so the shift (no gradient needed) changes rounding only; boxes of comparable
+    # size and position keep the unshifted sum.
+    ref = torch.stack([torch.maximum(torch.minimum(x0, half_w2), -half_w2),
+                       torch.maximum(torch.minimum(y0, half_h2), -half_h2)], dim=-1).detach()
+    far = ref.abs().amax(dim=-1) > (w1 + h1).detach()
+    rel = poly - torch.where(far[:, None], ref, torch.zeros_like(ref))[:, None, :]
+    nxt = torch.gather(rel, 1, nxt_idx[..., None].expand(-1, -1, 2))
+    cross = rel[..., 0] * nxt[..., 1] - nxt[..., 0] * rel[..., 1]
     area = 0.5 * torch.where(valid, cross, torch.zeros_like(cross)).sum(dim=1)
     return area.clamp(min=0)
 
@@ -113,6 +136,7 @@ def rotated_box_iou(boxes1: Tensor,
                              f'{tuple(boxes.shape) if isinstance(boxes, Tensor) else type(boxes)}')
     if mode not in ('iou', 'iof'):
         raise ValueError(f"rotated_box_iou: mode must be 'iou' or 'iof', got {mode!r}")
+    _check_finite('rotated_box_iou', boxes1, boxes2)
     num1, num2 = boxes1.shape[0], boxes2.shape[0]
     if aligned:
         if num1 != num2:
@@ -134,8 +158,10 @@ def rotated_box_iou(boxes1: Tensor,
         ])
     area1 = b1[:, 2].clamp(min=0) * b1[:, 3].clamp(min=0)
     area2 = b2[:, 2].clamp(min=0) * b2[:, 3].clamp(min=0)
-    # a zero-area box overlaps nothing (clipping would leave a rounding residue), like mmcv
-    inter = torch.where((area1 > 0) & (area2 > 0), inter, torch.zeros_like(inter))
+    # a zero-area box overlaps nothing (clipping would leave a rounding residue), like mmcv; and
+    # the intersection never exceeds the smaller box (rounding would give IoU / IoF above 1)
+    inter = torch.where((area1 > 0) & (area2 > 0),
+                        torch.minimum(inter, torch.minimum(area1, area2)), torch.zeros_like(inter))
     denom = area1 + area2 - inter if mode == 'iou' else area1
     iou = inter / denom.clamp(min=eps)
     return iou if aligned else iou.reshape(num1, num2)

@@ -181,3 +181,15 @@ def test_short_segmentation_run_reaches_non_zero_mask_map(tmp_path):
                          cfg_options=short({}, synthetic_root('yolo_seg')))
     assert metrics['prf1/segm_mAP50'] > 0.1, metrics
     assert metrics['prf1/bbox_mAP50'] > 0.1, metrics
+
+
+def test_every_config_clips_where_ultralytics_clips():
+    """Ultralytics clips at 10 a gradient batch x accumulation times mmengine's, so each config's
+    threshold times its own batch and accumulation is 10 (the tiny demos: batch 4, no
+    accumulation, 2.5; inheriting the paper's 10 / 64 would clip 16 times harder)."""
+    for path in model_configs():
+        cfg = Config.fromfile(path)
+        ow = cfg.optim_wrapper
+        product = (ow.clip_grad.max_norm * cfg.train_dataloader.batch_size
+                   * ow.get('accumulative_counts', 1))
+        assert product == pytest.approx(10.0), path

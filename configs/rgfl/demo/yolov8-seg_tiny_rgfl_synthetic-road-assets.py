@@ -56,7 +56,10 @@ model = dict(
     bbox_head=dict(in_channels=[32, 64, 128], proto_channels=32),
     test_cfg=dict(nms_pre=1000, max_per_img=100))
 
-optim_wrapper = dict(optimizer=dict(lr=0.006), accumulative_counts=1)
+# batch 4, no accumulation: Ultralytics' clipping at 10 is 10 / (4 x 1) here (see the base's
+# optim_wrapper comment)
+optim_wrapper = dict(optimizer=dict(lr=0.006), accumulative_counts=1,
+                     clip_grad=dict(max_norm=10.0 / (4 * 1)))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=30),
     dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=True, begin=0)

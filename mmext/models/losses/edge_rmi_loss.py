@@ -42,8 +42,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .rmi_loss import (check_rmi_options, posterior_half_log_det, prepare_rmi_inputs,
-                       rmi_per_image_class)
+from .rmi_loss import (check_finite_logits, check_rmi_options, posterior_half_log_det,
+                       prepare_rmi_inputs, rmi_per_image_class)
 
 
 def label_edge_map(label_map: Tensor, kernel_size: int = 3,
@@ -214,8 +214,11 @@ class EdgeRMILoss(nn.Module):
         """Loss of logits ``cls_score [N, C, H, W]`` against class indices ``label [N, H, W]``."""
         if weight is not None:
             raise ValueError('EdgeRMILoss does not support per-pixel weights (decode_head.sampler)')
+        check_finite_logits(cls_score, 'EdgeRMILoss')
         onehot, probs, valid = prepare_rmi_inputs(cls_score, label, ignore_index,
                                                   self.activation, self.clip_min)
+        if cls_score.shape[0] == 0:  # no image: zero (a batch mean would be NaN), connected
+            return cls_score.sum() * 0
         full = rmi_per_image_class(onehot, probs, self.global_radius, self.pool_way,
                                    self.pool_size, self.pool_stride, self.eps)
         edge = edge_rmi_per_image_class(onehot, probs, self.edge_map(cls_score, label, valid),

@@ -35,6 +35,10 @@ Differences from the reference, all numerical guards that do not change a well-p
 - Autocast (mixed precision) is switched off around the float64 maths, which has no fp16 kernels
   (the NVIDIA port disables apex casts for the same reason).
 - Per-pixel loss weights (mmseg's pixel samplers) are not supported and raise an error.
+- Input checks: logits holding NaN or inf raise a ``ValueError`` naming ``cls_score``; a map
+  that holds no ``R x R`` window after the down-sampling (smaller than 7x7 with the defaults)
+  raises a ``ValueError`` giving the smallest accepted size (the reference slices out of
+  range); an empty batch gives a zero loss.
 """
 import warnings
 from typing import Optional, Tuple
@@ -162,6 +166,35 @@ def downsample_for_rmi(labels: Tensor, probs: Tensor, pool_way: str, pool_size: 
     raise ValueError(f'pool_way must be one of {POOL_WAYS}, got {pool_way!r}')
 
 
+def _check_map_size(h: int, w: int, radius: int, pool_way: str, pool_size: int,
+                    pool_stride: int) -> None:
+    """``ValueError`` when an ``h x w`` map holds no ``radius x radius`` window after the
+    down-sampling (rather than a shape error deep inside pooling or unfold), with the smallest
+    size these settings accept. In training the maps are fixed-size crops, so this is a
+    configuration error seen at the first iteration."""
+    pooled = not (pool_way == 'none' or pool_stride <= 1)
+    if not pooled:
+        least, after = radius, (h, w)
+    elif pool_way == 'bilinear':
+        least, after = radius * pool_stride, (h // pool_stride, w // pool_stride)
+    else:  # max / avg pooling with padding pool_size // 2
+        pad = pool_size // 2
+        least = (radius - 1) * pool_stride + pool_size - 2 * pad
+        after = tuple((x + 2 * pad - pool_size) // pool_stride + 1 for x in (h, w))
+    if min(after) < radius:
+        setting = f'{radius}x{radius} windows' + (
+            f' after {pool_way} down-sampling by {pool_stride}' if pooled else '')
+        got = f'{h}x{w}' + (f' ({after[0]}x{after[1]} down-sampled)' if pooled else '')
+        raise ValueError(f'RMI needs maps of at least {least}x{least} pixels for {setting}, '
+                         f'got {got}')
+
+
+def check_finite_logits(cls_score: Tensor, caller: str) -> None:
+    """``ValueError`` naming the loss when the logits hold NaN or inf (one device sync)."""
+    if not bool(torch.isfinite(cls_score).all()):
+        raise ValueError(f'{caller}: cls_score holds NaN/inf')
+
+
 def rmi_per_image_class(labels: Tensor, probs: Tensor, radius: int = 3, pool_way: str = 'max',
                         pool_size: int = 3, pool_stride: int = 3, eps: float = 5e-4) -> Tensor:
     """``1/2 log det(Sigma_{Y|P})`` for every image and class (the reference ``rmi_lower_bound``
@@ -177,6 +210,7 @@ def rmi_per_image_class(labels: Tensor, probs: Tensor, radius: int = 3, pool_way
     if labels.shape != probs.shape:
         raise ValueError(f'labels {tuple(labels.shape)} and probabilities '
                          f'{tuple(probs.shape)} differ in shape')
+    _check_map_size(labels.shape[2], labels.shape[3], radius, pool_way, pool_size, pool_stride)
     labels, probs = downsample_for_rmi(labels, probs, pool_way, pool_size, pool_stride)
     return posterior_half_log_det(region_vectors(labels, radius), region_vectors(probs, radius),
                                   eps)
@@ -302,8 +336,11 @@ class RMILoss(nn.Module):
         """Loss of logits ``cls_score [N, C, H, W]`` against class indices ``label [N, H, W]``."""
         if weight is not None:
             raise ValueError('RMILoss does not support per-pixel weights (decode_head.sampler)')
+        check_finite_logits(cls_score, 'RMILoss')
         onehot, probs, valid = prepare_rmi_inputs(cls_score, label, ignore_index,
                                                   self.activation, self.clip_min)
+        if cls_score.shape[0] == 0:  # no image: zero (a batch mean would be NaN), connected
+            return cls_score.sum() * 0
         half_log_det = rmi_per_image_class(onehot, probs, self.radius, self.pool_way,
                                            self.pool_size, self.pool_stride, self.eps)
         rmi = half_log_det.mean(dim=0)

@@ -10,6 +10,8 @@ on CPU and give the same loss values (the two IoUs agree to 1e-4).
 
 Loss per aligned pair (``pred`` and ``target`` ``[N, 5]`` as (cx, cy, w, h, θ)):
 ``linear: 1 - IoU``, ``square: 1 - IoU²``, ``log: -ln IoU`` with IoU clamped to ``>= eps``.
+No boxes give a zero loss (not the NaN of a mean over nothing); ``pred`` or ``target`` holding
+NaN or inf raise a ``ValueError`` naming it.
 """
 import contextlib
 from typing import Optional
@@ -21,6 +23,7 @@ from mmrotate.registry import MODELS
 from torch import Tensor
 
 from mmext.structures import rotated_box_iou
+from mmext.structures.rotated_iou import _check_finite
 
 try:
     from mmcv.ops import diff_iou_rotated_2d
@@ -98,6 +101,10 @@ class RotatedIoULoss(MMRotateRotatedIoULoss):
             raise ValueError(f'reduction_override must be None, none, mean or sum, '
                              f'got {reduction_override!r}')
         reduction = reduction_override if reduction_override else self.reduction
+        _check_finite('RotatedIoULoss', pred, target, names=('pred', 'target'))
+        if pred.shape[0] == 0 and reduction != 'none':
+            # no boxes: zero (a mean over nothing would be NaN), still connected to the graph
+            return self.loss_weight * pred.sum() * 0
         if weight is not None and not torch.any(weight > 0) and reduction != 'none':
             if pred.dim() == weight.dim() + 1:
                 weight = weight.unsqueeze(1)
