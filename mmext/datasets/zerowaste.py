@@ -10,15 +10,43 @@ The public release (Zenodo record 6412647, ``zerowaste-f-final.zip``) unzips to:
 
 Note the upper-case ``.PNG``. Labels: 0 background, 1 rigid_plastic, 2 cardboard, 3 metal,
 4 soft_plastic; background is a real class (``reduce_zero_label=False``), 255 is ignored.
+
+The folder level: the zip's top folder is ``splits_final_deblurred/`` itself, so ``data_root``
+is the folder the zip was unzipped into (``data/zerowaste-f/`` in the configs), the one that
+*holds* ``splits_final_deblurred/``; ``data_prefix`` adds ``splits_final_deblurred/<split>/...``.
 """
+import logging
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-__all__ = ['ZeroWasteDataset']
+__all__ = ['ZeroWasteDataset', 'ZEROWASTE_F_SPLIT_SIZES']
+
+# frames per split of ZeroWaste-f (the counts given by the ZeroWaste paper, whose test split the
+# FANet paper reports). A split read from the released layout with another count is reported.
+ZEROWASTE_F_SPLIT_SIZES = dict(train=3002, val=572, test=929)
+
+
+def _split_of(img_dir: str) -> Optional[str]:
+    """``'train'`` for ``.../train/data`` (the released layout), else None."""
+    parts = osp.normpath(str(img_dir)).replace('\\', '/').split('/')
+    if len(parts) >= 2 and parts[-1] == 'data' and parts[-2] in ZEROWASTE_F_SPLIT_SIZES:
+        return parts[-2]
+    return None
+
+
+def _is_synthetic(img_dir: str, data_root: Optional[str]) -> bool:
+    """A set under a ``data/synthetic/`` folder, or one written by mmext's synthetic generator
+    (``mmext.datasets.synthetic.generate`` leaves a ``.done`` marker in its root)."""
+    from .synthetic import DONE_MARKER
+    parts = osp.normpath(osp.abspath(str(img_dir))).replace('\\', '/').split('/')
+    if any(a == 'data' and b == 'synthetic' for a, b in zip(parts, parts[1:])):
+        return True
+    return bool(data_root) and osp.isfile(osp.join(data_root, DONE_MARKER))
 
 
 @DATASETS.register_module()
@@ -33,7 +61,12 @@ class ZeroWasteDataset(BaseSegDataset):
 
     Besides what :class:`mmseg.datasets.BaseSegDataset` does, loading fails with a message naming
     the folder when it holds no ``img_suffix`` images (with a hint when the files use another
-    letter case, e.g. ``.png``) and naming the frame when its label map is missing.
+    letter case, e.g. ``.png``) and naming the frame when its label map is missing. When a split
+    is read from the released layout (``.../<train|val|test>/data``, no ``ann_file``) and its
+    number of frames differs from the paper's (:data:`ZEROWASTE_F_SPLIT_SIZES`: 3002 / 572 /
+    929), a warning names the split, the folder and both counts; loading goes on (a subset may
+    be intended). Synthetic sets (under ``data/synthetic/`` or written by mmext's generator) are
+    not checked.
     """
 
     METAINFO = dict(
@@ -73,4 +106,20 @@ class ZeroWasteDataset(BaseSegDataset):
                     f'ZeroWasteDataset: {len(missing)} of {len(data_list)} frames have no label '
                     f'map in {ann_dir!r} (data_prefix.seg_map_path), e.g. '
                     f'{missing[0]["img_path"]!r} needs {missing[0]["seg_map_path"]!r}')
+        self._check_split_size(img_dir, len(data_list))
         return data_list
+
+    def _check_split_size(self, img_dir: str, found: int) -> None:
+        split = _split_of(img_dir)
+        if split is None or self.ann_file or _is_synthetic(img_dir, self.data_root):
+            return
+        expected = ZEROWASTE_F_SPLIT_SIZES[split]
+        if found == expected:
+            return
+        sizes = ' / '.join(f'{k} {v}' for k, v in ZEROWASTE_F_SPLIT_SIZES.items())
+        print_log(
+            f'ZeroWasteDataset: the {split} split in {img_dir!r} has {found} frames, but '
+            f'ZeroWaste-f has {expected} (paper: {sizes}). Going on with the {found} found; if '
+            'this is not an intended subset, check that the zip is complete and that data_root '
+            'is the folder holding splits_final_deblurred/ (configs/fanet/README.md, Data).',
+            logger='current', level=logging.WARNING)

@@ -122,6 +122,19 @@ def test_models_build_with_expected_sizes():
     deeplab = Config.fromfile(
         osp.join(CFG, 'deeplabv3plus_r101-d16-mg124_2xb20-10k_zerowaste-f-512x1024.py'))
     assert deeplab.model.backbone.depth == 101 and deeplab.train_cfg.max_iters == 10000
+    # matched to the ZeroWaste detectron2 run (header): no auxiliary head, 256-channel head,
+    # last-stage dilations 2*(1, 2, 4), no decay on norms and 1e-4 on biases, test resize
+    assert deeplab.model.auxiliary_head is None and deeplab.model.decode_head.channels == 256
+    assert deeplab.model.backbone.multi_grid == (2, 4, 8)
+    paramwise = deeplab.optim_wrapper.paramwise_cfg
+    assert paramwise.norm_decay_mult == 0
+    assert deeplab.optim_wrapper.optimizer.weight_decay * paramwise.bias_decay_mult == \
+        pytest.approx(1e-4)
+    assert deeplab.test_pipeline[1] == dict(type='Resize', scale=(2048, 1024), keep_ratio=False)
+    assert [t['type'] for t in deeplab.train_pipeline].count('RandomRotate') == 1
+    built = _build_model(deeplab)
+    assert not built.with_auxiliary_head
+    assert [b.conv2.dilation for b in built.backbone.layer4] == [(2, 2), (4, 4), (8, 8)]
 
 
 def test_tables_point_at_configs_with_paper_numbers():

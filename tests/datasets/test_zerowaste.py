@@ -123,3 +123,58 @@ def test_synthetic_imagenet_reads_with_mmpretrain(tmp_path):
                        shallow=False)
     assert filecmp.cmp(osp.join(root, 'val', 'ILSVRC2012_val_00000003.JPEG'),
                        osp.join(again, 'val', 'ILSVRC2012_val_00000003.JPEG'), shallow=False)
+
+
+def _write_real_layout(root, split, count):
+    """A tiny set in the released layout, written by hand (no synthetic-set marker)."""
+    for sub in ('data', 'sem_seg'):
+        folder = osp.join(_split(root, split), sub)
+        os.makedirs(folder, exist_ok=True)
+        for i in range(count):
+            img = np.full((4, 6, 3) if sub == 'data' else (4, 6), i % 5, np.uint8)
+            cv2.imwrite(osp.join(folder, f'{i:02d}.PNG'), img)
+    return root
+
+
+@pytest.fixture
+def warnings_logged(monkeypatch):
+    import logging
+
+    import mmext.datasets.zerowaste as zw
+    logged = []
+
+    def record(msg, logger=None, level=logging.INFO):
+        if level >= logging.WARNING:
+            logged.append(msg)
+
+    monkeypatch.setattr(zw, 'print_log', record)
+    return logged
+
+
+def test_split_size_differing_from_the_paper_is_reported(tmp_path, warnings_logged):
+    root = _write_real_layout(str(tmp_path / 'zerowaste-f'), 'train', 3)
+    assert len(_build(root, 'train')) == 3  # loading goes on
+    assert len(warnings_logged) == 1
+    msg = warnings_logged[0]
+    assert 'the train split' in msg and osp.join(_split(root, 'train'), 'data') in msg
+    assert 'has 3 frames' in msg and 'ZeroWaste-f has 3002' in msg
+    assert 'train 3002 / val 572 / test 929' in msg
+    _write_real_layout(root, 'val', 2)
+    _build(root, 'val')
+    assert 'the val split' in warnings_logged[1] and 'has 572' in warnings_logged[1]
+
+
+def test_split_size_not_checked_for_synthetic_sets_or_when_it_matches(
+        tmp_path, monkeypatch, zw_root, warnings_logged):
+    import mmext.datasets.zerowaste as zw
+    synthetic = _write_real_layout(str(tmp_path / 'data' / 'synthetic' / 'zerowaste'), 'test', 2)
+    assert len(_build(synthetic, 'test')) == 2
+    assert len(_build(zw_root, 'train')) == 4  # written by generate(): has the .done marker
+    assert warnings_logged == []
+    root = _write_real_layout(str(tmp_path / 'zerowaste-f'), 'test', 2)
+    monkeypatch.setattr(zw, 'ZEROWASTE_F_SPLIT_SIZES', dict(train=3002, val=572, test=2))
+    assert len(_build(root, 'test')) == 2
+    assert warnings_logged == []
+    monkeypatch.setattr(zw, 'ZEROWASTE_F_SPLIT_SIZES', dict(train=3002, val=572, test=929))
+    _build(root, 'test')
+    assert len(warnings_logged) == 1 and 'has 2 frames' in warnings_logged[0]

@@ -7,6 +7,7 @@ way timm's train.py does, converts it and checks that mmext's classifier gives t
 """
 import argparse
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -206,9 +207,23 @@ def test_foreign_keys_and_unsafe_pickles_are_refused(tmp_path):
 def official_focalnet_classifier_state(embed_dim, depths, focal_levels, focal_windows,
                                        num_classes, focal_factor=2, mlp_ratio=4):
     """The key names and shapes of microsoft/FocalNet ``classification/focalnet.py`` (written
-    from that file, not from mmext): ``patch_embed.{proj,norm}``, ``layers.i.blocks.j.{norm1,
-    modulation.{f,h,proj,focal_layers.l.0},norm2,mlp.{fc1,fc2}}``, ``layers.i.downsample.{proj,
-    norm}`` for i < 3 (2x2 stride-2 conv + LN), final ``norm`` and ``head`` (Linear)."""
+    by hand from that file, not from mmext's model), for the released LRF/SRF settings
+    (``use_conv_embed``, ``use_layerscale``, ``use_postln(_in_modulation)`` all False, as in
+    ``focalnet_{tiny,small,base}_{lrf,srf}``):
+
+    * ``patch_embed.proj`` Conv2d(3, C, 4, stride 4) with bias, ``patch_embed.norm`` LayerNorm(C)
+    * ``layers.i.blocks.j.``: ``norm1``/``norm2`` LayerNorm(C_i); ``modulation.f``
+      Linear(C_i, 2 C_i + L_i + 1); ``modulation.h`` Conv2d(C_i, C_i, 1) with bias;
+      ``modulation.proj`` Linear(C_i, C_i); ``modulation.focal_layers.l.0`` depthwise
+      Conv2d(C_i, C_i, k, groups=C_i, bias=False), k = focal_factor * l + focal_window_i
+      (``.1`` is a GELU: no parameters); ``mlp.fc1`` Linear(C_i, 4 C_i), ``mlp.fc2`` back
+    * ``layers.i.downsample`` for i < 3: a PatchEmbed, ``proj`` Conv2d(C_i, 2 C_i, 2, stride 2)
+      and ``norm`` LayerNorm(2 C_i)
+    * final ``norm`` LayerNorm(C_3) and ``head`` Linear(C_3, num_classes); ``gamma_1/2`` are
+      floats (no layer scale), dropouts and ``avgpool`` have no parameters.
+
+    Checked once against that file (built with timm stubbed out, depths [1, 1, 2, 1] and
+    [1, 1, 1, 1]): the same 100 / 84 keys with the same shapes."""
     g = torch.Generator().manual_seed(0)
     shapes = {'patch_embed.proj.weight': (embed_dim, 3, 4, 4), 'patch_embed.proj.bias': (embed_dim,),
               'patch_embed.norm.weight': (embed_dim,), 'patch_embed.norm.bias': (embed_dim,)}
@@ -262,6 +277,70 @@ def test_focalnet_converter_round_trip(tmp_path):
     assert torch.equal(mine['backbone.norm3.weight'], official['norm.weight'])
     with pytest.raises(KeyError, match='not part of a FocalNet'):
         convert_focalnet_state_dict({'blocks.0.attn.qkv.weight': torch.zeros(1)})
+
+
+def _focalnet_classifier(arch, num_classes=10):
+    from mmpretrain.registry import MODELS
+    return MODELS.build(dict(
+        type='ImageClassifier', backbone=dict(type='FocalNet', arch=arch, out_indices=(3, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes,
+                  in_channels=arch['embed_dims'] * 8))).eval()
+
+
+TINY_FOCAL = dict(embed_dims=8, depths=[1, 1, 2, 1], focal_levels=[2] * 4, focal_windows=[3] * 4)
+
+
+@pytest.mark.parametrize('change', ['missing', 'layerscale', 'postln', 'foreign', 'shape'])
+def test_focalnet_incomplete_or_foreign_source_fails_loudly(change, tmp_path):
+    """A source key missing, one the mmext model lacks (FocalNet-L/XL layer scale, post-LN in the
+    modulation), a key of another model, or a wrong shape: the conversion or the strict load of
+    its output raises, naming the key."""
+    from mmengine.runner import load_checkpoint
+    official = official_focalnet_classifier_state(8, [1, 1, 2, 1], [2] * 4, [3] * 4, 10)
+    key = {'missing': 'layers.2.blocks.1.modulation.focal_layers.1.0.weight',
+           'layerscale': 'layers.0.blocks.0.gamma_1',
+           'postln': 'layers.3.blocks.0.modulation.ln.weight',
+           'foreign': 'absolute_pos_embed',
+           'shape': 'layers.1.blocks.0.mlp.fc1.weight'}[change]
+    if change == 'missing':
+        del official[key]
+    elif change == 'shape':
+        official[key] = torch.zeros(3 * 16, 16)  # mlp_ratio 3 instead of 4
+    else:
+        official[key] = torch.zeros(8)
+    src, dst = str(tmp_path / 'src.pth'), str(tmp_path / 'dst.pth')
+    torch.save(dict(model=official), src)
+    if change == 'foreign':
+        with pytest.raises(KeyError, match=f'not part of a FocalNet.*{key}'):
+            focalnet_convert_file(src, dst)
+        return
+    focalnet_convert_file(src, dst)
+    with pytest.raises(RuntimeError, match=re.escape(f'backbone.{key}')):
+        load_checkpoint(_focalnet_classifier(TINY_FOCAL), dst, map_location='cpu', strict=True)
+
+
+def test_focalnet_imagenet_norm_initialises_upernet_norm3(tmp_path):
+    """What the UperNet FocalNet configs do with the converted checkpoint: the ImageNet final
+    ``norm`` initialises the stage-4 output norm ``norm3``; ``norm0``-``norm2`` keep 1 / 0."""
+    from mmseg.registry import MODELS
+    official = official_focalnet_classifier_state(8, [1, 1, 2, 1], [2] * 4, [3] * 4, 10)
+    src, dst = str(tmp_path / 'focalnet_tiny_lrf.pth'), str(tmp_path / 'focal_mmext.pth')
+    torch.save(dict(model=official), src)
+    focalnet_convert_file(src, dst)
+    backbone = MODELS.build(dict(
+        type='FocalNet', arch=TINY_FOCAL, out_indices=(0, 1, 2, 3),
+        init_cfg=dict(type='Pretrained', checkpoint=dst, prefix='backbone.')))
+    backbone.init_weights()
+    state = backbone.state_dict()
+    torch.testing.assert_close(state['norm3.weight'], official['norm.weight'])
+    torch.testing.assert_close(state['norm3.bias'], official['norm.bias'])
+    for i, c in enumerate([8, 16, 32]):
+        torch.testing.assert_close(state[f'norm{i}.weight'], torch.ones(c))
+        torch.testing.assert_close(state[f'norm{i}.bias'], torch.zeros(c))
+    for k, v in official.items():
+        if not k.startswith(('norm.', 'head.')):
+            torch.testing.assert_close(state[k], v, msg=k)
 
 
 @pytest.mark.parametrize('tool', ['fanet2mmext', 'focalnet2mmext'])
