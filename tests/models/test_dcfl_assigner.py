@@ -15,78 +15,11 @@ from mmengine.structures import InstanceData
 
 import mmext  # noqa: F401
 from mmext.models.task_modules.assigners import DCFLAssigner
-from mmext.structures.gaussian import gaussian_similarity, gjsd, gwd, kld
+from mmext.structures.gaussian import gaussian_similarity, gjsd, gwd, kld  # noqa: F401
+from mmext.testing.dcfl_reference import paper_reference_assign as reference_assign
 
 
-# ---------------------------------------------------------------------------- literal reference
-def reference_assign(priors, bboxes, scores, gts, labels, topk=16, topq=12, gauss_thr=0.8,
-                     measure='gjsd', measure_cfg=None, neg_sim_thr=0.8,
-                     cls_score_mode='gt_class', pt_cls_weight=0.5, dgmm=True,
-                     dgmm_weights=(0.7, 0.3), blocked: Optional[torch.Tensor] = None):
-    """Slow literal DCFL assignment; returns ``gt_inds`` ``[A]`` (-1 ignored, 0 neg, i+1 pos)."""
-    from mmrotate.structures.bbox import rbbox_overlaps
-    num_gts, num_priors = gts.shape[0], priors.shape[0]
-    assigned = torch.full((num_priors, ), -1, dtype=torch.long)
-    if num_gts == 0:
-        assigned[:] = 0
-        if blocked is not None:
-            assigned[blocked] = -1
-        return assigned
-    # coarse similarity of every gt with every prior (official: RBboxMetrics2D(gt, priors))
-    if measure == 'iou':
-        sim = rbbox_overlaps(gts, priors)
-    else:
-        sim = gaussian_similarity(gts, priors, measure=measure, **(measure_cfg or {}))
-    if blocked is not None:
-        sim[:, blocked] = -math.inf
-    max_sim = sim.max(dim=0).values
-    assigned[max_sim < neg_sim_thr] = 0
-    # CPS: K best priors of each gt; ties go to the lower prior index
-    k = min(topk, num_priors)
-    candidates = []
-    for i in range(num_gts):
-        order = torch.sort(sim[i], descending=True, stable=True).indices[:k].tolist()
-        candidates.append(sorted(order))
-        for a in order:
-            assigned[a] = 0
-    # MPS: PT = w * cls + (1 - w) * IoU(prediction, gt), Q best per gt; ties: lower prior index
-    q = min(topq, k)
-    w_geo, w_sem = dgmm_weights
-    votes = {}
-    for i in range(num_gts):
-        ranked = []
-        for a in candidates[i]:
-            iou = rbbox_overlaps(bboxes[a:a + 1], gts[i:i + 1])[0, 0]
-            cls = scores[a, labels[i]] if cls_score_mode == 'gt_class' else scores[a].max()
-            pt = pt_cls_weight * cls + (1 - pt_cls_weight) * iou
-            ranked.append((pt.item(), a))
-        ranked.sort(key=lambda t: (-t[0], t[1]))
-        ranked = ranked[:q]
-        # DGMM: Gaussians with the gt covariance at the geometry and the semantic centre
-        cx, cy, w, h, t = gts[i].double().tolist()
-        cos, sin = math.cos(t), math.sin(t)
-        s11 = (w / 2)**2 * cos * cos + (h / 2)**2 * sin * sin
-        s22 = (w / 2)**2 * sin * sin + (h / 2)**2 * cos * cos
-        s12 = ((w / 2)**2 - (h / 2)**2) * sin * cos
-        det = s11 * s22 - s12 * s12
-        sx = sum(priors[a, 0].item() for _, a in ranked) / len(ranked)
-        sy = sum(priors[a, 1].item() for _, a in ranked) / len(ranked)
-
-        def gauss(x, y, mx, my):
-            dx, dy = x - mx, y - my
-            return math.exp(-0.5 * (s22 * dx * dx - 2 * s12 * dx * dy + s11 * dy * dy) / det)
-
-        for pt, a in ranked:
-            x, y = priors[a, 0].item(), priors[a, 1].item()
-            score = w_geo * gauss(x, y, cx, cy) + w_sem * gauss(x, y, sx, sy)
-            if not dgmm or score >= math.exp(-gauss_thr):
-                votes.setdefault(a, []).append((pt, i))
-    for a, cands in votes.items():
-        pt, i = max(cands, key=lambda t: (t[0], -t[1]))
-        assigned[a] = i + 1
-    if blocked is not None:
-        assigned[blocked] = -1
-    return assigned
+# the slow literal reference of the paper's reading: mmext.testing.dcfl_reference
 
 
 # ---------------------------------------------------------------------------- scenes
@@ -450,3 +383,27 @@ def test_rotated_boxes_inputs():
     boxed = run(DCFLAssigner(topk=9, topq=6), RotatedBoxes(priors), RotatedBoxes(bboxes), scores,
                 RotatedBoxes(gts), labels)
     assert torch.equal(plain.gt_inds, boxed.gt_inds)
+
+
+def test_benchmark_runs_both_modes_against_their_references(capsys):
+    """tools/analysis_tools/benchmark_dcfl_assigner.py (tiny sizes): each mode's assignment is
+    identical to its literal reference, and the table has both."""
+    import contextlib
+    import io
+    import json
+
+    from mmext.testing.tool_loader import load_tool
+    bench = load_tool('analysis_tools', 'benchmark_dcfl_assigner')
+
+    def measure_here(method, num_gts, args):  # the tool's subprocess, run in this process
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            bench.child(method, num_gts, args)
+        return json.loads(out.getvalue().strip().splitlines()[-1])
+    bench.measure = measure_here
+    bench.main(['--num-gts', '0', '7', '--img-size', '256', '--repeat', '1', '--skip-step',
+                '--threads', '0'])
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith(('| paper', '| official'))]
+    assert len(rows) == 4
+    assert all(row.split('|')[8].strip() == 'yes' for row in rows), rows

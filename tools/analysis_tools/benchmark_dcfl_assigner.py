@@ -7,10 +7,11 @@
 1. **Assigner vs literal reference.** One 1024 x 1024 image, P3-P7 priors (one square prior of
    4 x stride per location: 128² + 64² + 32² + 16² + 8² = 21,824), moved by random dynamic-prior
    offsets, random DOTA-like ground truths (4-100 px, any angle, 18 classes), random predicted
-   boxes and class scores. ``DCFLAssigner`` (paper defaults K=16, Q=12, g=0.8, GJSD) against
-   ``reference_assign`` of ``tests/models/test_dcfl_assigner.py``: the same algorithm with Python
-   loops over the ground truths and their candidates after a dense similarity matrix, in the
-   order of the official ``C2FAssigner``. Both run in a fresh subprocess per measurement so that
+   boxes and class scores. Two modes (``--modes``), each against its slow literal reference in
+   ``mmext/testing/dcfl_reference.py`` (Python loops over the ground truths and their
+   candidates): ``paper``, ``DCFLAssigner()`` (K=16, Q=12, g=0.8, GJSD) against
+   ``paper_reference_assign``; ``official``, ``DCFLAssigner(official=True)`` (same K, Q, g)
+   against ``c2f_reference_assign``, the port of the released ``C2FAssigner``. Both run in a fresh subprocess per measurement so that
    the peak memory of each is its own: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the
    growth of the process's peak resident set (``ru_maxrss``) over its size before the call.
    Reported: median time, speed-up, peak memory, and whether both assignments are identical.
@@ -23,7 +24,6 @@ several threads on a busy machine every small operation waits for the other thre
 default is one thread.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -50,18 +50,12 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads (default 1: stable timings on a shared CPU)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--modes', nargs='+', choices=['paper', 'official'],
+                        default=['paper', 'official'], help='assigner modes to run')
     parser.add_argument('--skip-step', action='store_true', help='skip the training-step part')
     parser.add_argument('--step-gts', type=int, default=500)
     parser.add_argument('--child', nargs=2, metavar=('METHOD', 'GTS'), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def load_reference():
-    path = osp.join(ROOT, 'tests', 'models', 'test_dcfl_assigner.py')
-    spec = importlib.util.spec_from_file_location('test_dcfl_assigner', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reference_assign
 
 
 def make_scene(num_gts, img_size=1024, num_classes=18, seed=0, device='cpu'):
@@ -131,9 +125,12 @@ def child(method, num_gts, args):
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    from mmext.testing.dcfl_reference import c2f_reference_assign, paper_reference_assign
     priors, bboxes, scores, gts, labels = make_scene(num_gts, args.img_size, device=device)
-    if method == 'mmext':
-        assigner = DCFLAssigner(**ASSIGNER_CFG)
+    mode, which = method.split('-')  # paper|official, mmext|reference
+    official = mode == 'official'
+    if which == 'mmext':
+        assigner = DCFLAssigner(official=official, **ASSIGNER_CFG)
         pred = InstanceData(priors=priors, bboxes=bboxes, scores=scores)
         gt = InstanceData(bboxes=gts, labels=labels)
 
@@ -141,11 +138,18 @@ def child(method, num_gts, args):
             return assigner.assign(pred, gt).gt_inds
         repeat = args.repeat
     else:
-        reference = load_reference()
         cpu = [t.cpu() for t in (priors, bboxes, scores, gts, labels)]
+        if official:  # the released layout: logits [C, A]; sigmoid(logit) = the scores here
+            logits = torch.logit(cpu[2].clamp(1e-6, 1 - 1e-6)).t().contiguous()
 
-        def run():
-            return reference(*cpu, **ASSIGNER_CFG)
+            def run():
+                return c2f_reference_assign(
+                    logits, cpu[1], cpu[0], cpu[3], None, cpu[4], topk=ASSIGNER_CFG['topk'],
+                    topq=ASSIGNER_CFG['topq'], gauss_thr=ASSIGNER_CFG['gauss_thr'],
+                    assign_metric=ASSIGNER_CFG['measure'])[0]
+        else:
+            def run():
+                return paper_reference_assign(*cpu, **ASSIGNER_CFG)
         repeat = args.ref_repeat
     if device.type == 'cuda':
         torch.cuda.synchronize()
@@ -247,21 +251,22 @@ def main(argv=None):
         return
     print(f'DCFLAssigner vs literal reference: {args.img_size} x {args.img_size} image, '
           f'P3-P7 priors, device {args.device}, K/Q/g = 16/12/0.8, GJSD')
-    print('| gts | mmext (s) | reference (s) | speed-up | mmext peak (MiB) | '
+    print('| mode | gts | mmext (s) | reference (s) | speed-up | mmext peak (MiB) | '
           'reference peak (MiB) | identical | positives |')
-    print('|---|---|---|---|---|---|---|---|')
-    for g in args.num_gts:
-        ours = measure('mmext', g, args)
-        if g <= args.ref_max_gts:
-            ref = measure('reference', g, args)
-            same = ours['gt_inds'] == ref['gt_inds']
-            cells = [f'{ref["time"]:.3f}', f'{ref["time"] / ours["time"]:.1f}x',
-                     f'{ours["peak"] / 2**20:.0f}', f'{ref["peak"] / 2**20:.0f}',
-                     'yes' if same else 'NO']
-        else:
-            cells = ['-', '-', f'{ours["peak"] / 2**20:.0f}', '-', '-']
-        print(f'| {g} | {ours["time"]:.3f} | ' + ' | '.join(cells) + f' | {ours["num_pos"]} |',
-              flush=True)
+    print('|---|---|---|---|---|---|---|---|---|')
+    for mode in args.modes:
+        for g in args.num_gts:
+            ours = measure(f'{mode}-mmext', g, args)
+            if g <= args.ref_max_gts:
+                ref = measure(f'{mode}-reference', g, args)
+                same = ours['gt_inds'] == ref['gt_inds']
+                cells = [f'{ref["time"]:.3f}', f'{ref["time"] / ours["time"]:.1f}x',
+                         f'{ours["peak"] / 2**20:.0f}', f'{ref["peak"] / 2**20:.0f}',
+                         'yes' if same else 'NO']
+            else:
+                cells = ['-', '-', f'{ours["peak"] / 2**20:.0f}', '-', '-']
+            print(f'| {mode} | {g} | {ours["time"]:.3f} | ' + ' | '.join(cells)
+                  + f' | {ours["num_pos"]} |', flush=True)
     if not args.skip_step:
         step, assign = training_step(args)
         print(f'\nOne training step of DCFL R50-FPN (batch 1, {args.img_size} px, '
