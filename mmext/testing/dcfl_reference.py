@@ -316,3 +316,20 @@ def paper_reference_assign(priors, bboxes, scores, gts, labels, topk=16, topq=12
     if blocked is not None:
         assigned[blocked] = -1
     return assigned
+
+
+def moved_square_priors(img_hw, strides, shift=0.3, generator=None) -> Tensor:
+    """Test priors ``[A, 5]``: one square prior (4 x stride) per location of each level (mmdet's
+    grid, centre offset 0) of an ``H x W`` image, levels concatenated, centres moved by up to
+    ``shift`` x stride like dynamic priors (so no two priors tie)."""
+    out = []
+    h, w = img_hw
+    for s in strides:
+        ny, nx = max(math.ceil(h / s), 1), max(math.ceil(w / s), 1)
+        ys, xs = torch.meshgrid(torch.arange(ny), torch.arange(nx), indexing='ij')
+        c = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() * s
+        if shift:
+            c = c + (torch.rand(c.shape, generator=generator) * 2 - 1) * shift * s
+        wh = torch.full((c.shape[0], 2), 4.0 * s)
+        out.append(torch.cat([c, wh, torch.zeros(c.shape[0], 1)], 1))
+    return torch.cat(out)

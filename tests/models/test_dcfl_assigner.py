@@ -16,6 +16,7 @@ from mmengine.structures import InstanceData
 import mmext  # noqa: F401
 from mmext.models.task_modules.assigners import DCFLAssigner
 from mmext.structures.gaussian import gaussian_similarity, gjsd, gwd, kld  # noqa: F401
+from mmext.testing.dcfl_reference import moved_square_priors
 from mmext.testing.dcfl_reference import paper_reference_assign as reference_assign
 
 
@@ -24,18 +25,8 @@ from mmext.testing.dcfl_reference import paper_reference_assign as reference_ass
 
 # ---------------------------------------------------------------------------- scenes
 def make_priors(img=128, strides=(8, 16, 32, 64), shift=0.3, generator=None):
-    """One square prior (4 x stride) per location, mmdet's grid (centre offset 0), levels
-    concatenated, centres moved by up to ``shift`` x stride (dynamic priors: no ties)."""
-    out = []
-    for s in strides:
-        n = max(img // s, 1)
-        ys, xs = torch.meshgrid(torch.arange(n), torch.arange(n), indexing='ij')
-        c = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() * s
-        if shift:
-            c = c + (torch.rand(c.shape, generator=generator) * 2 - 1) * shift * s
-        wh = torch.full((c.shape[0], 2), 4.0 * s)
-        out.append(torch.cat([c, wh, torch.zeros(c.shape[0], 1)], 1))
-    return torch.cat(out)
+    """Moved square priors of an ``img`` x ``img`` image (see ``moved_square_priors``)."""
+    return moved_square_priors((img, img), strides, shift, generator)
 
 
 def make_scene(seed, num_gts, img=128, strides=(8, 16, 32, 64), num_classes=3):

@@ -18,25 +18,11 @@ from mmext.models.task_modules.assigners.dcfl_official import (last_gt_owner,
                                                                shared_list_topq)
 from mmext.structures.gaussian import gaussian_similarity, gjsd
 from mmext.testing.dcfl_reference import (c2f_reference_assign, count_topk_ties,
-                                          released_gjsd)
+                                          moved_square_priors, released_gjsd)
 
 
 # ---------------------------------------------------------------------------- scenes
-def make_priors(img_hw, strides, shift=0.3, generator=None):
-    """One square prior (4 x stride) per location of each level (mmdet's grid, offset 0) of an
-    ``H x W`` image, levels concatenated; centres moved by up to ``shift`` x stride (dynamic
-    priors, so no two priors tie)."""
-    out = []
-    h, w = img_hw
-    for s in strides:
-        ny, nx = max(math.ceil(h / s), 1), max(math.ceil(w / s), 1)
-        ys, xs = torch.meshgrid(torch.arange(ny), torch.arange(nx), indexing='ij')
-        c = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1).float() * s
-        if shift:
-            c = c + (torch.rand(c.shape, generator=generator) * 2 - 1) * shift * s
-        wh = torch.full((c.shape[0], 2), 4.0 * s)
-        out.append(torch.cat([c, wh, torch.zeros(c.shape[0], 1)], 1))
-    return torch.cat(out)
+make_priors = moved_square_priors
 
 
 def make_scene(seed, num_gts, img_hw=(256, 192), strides=(8, 16, 32, 64, 128),

@@ -9,13 +9,8 @@ A four-stage convolutional backbone built from Adaptive Feature Enhancement (AFE
     stage i   depth_i x FANetBlock(C_i)
     down i    Conv 3x3 stride 2 (padding 1) between stages          -> strides 4, 8, 16, 32
 
-    FANetBlock(x):      y = x + DropPath(AFE(LN(x)));  out = y + DropPath(ConvMLP(LN(y)))
-    AFE(x):             x = x + LN(GELU(DWConv_k(x)))                 CE: conv. embedding + skip
-                        x = LN(GELU(Conv1x1_{C -> C/2}(x)))           channel squeeze
-                        a = LN(GELU(GroupConv7x7_{g=4}(x)))           SCM (spatial context)
-                        b = FRM(x)                                    FRM (Sec. 3.3, layers/frm.py)
-                        out = GELU(Conv1x1_{C -> C}(concat[a, b]))    fusion projection
-    ConvMLP(x):         h = GELU(Conv1x1_{C -> 4C}(x)); h = h + GELU(DWConv3x3(h)); out = Conv1x1(h)
+    FANetBlock          = AFEBlock: x + DropPath(AFE(LN(x))), then + DropPath(ConvMLP(LN(.)));
+                        AFE = CE, channel squeeze, SCM and FRM, fusion (layers/afe_block.py)
 
 All LayerNorms are channels-first with eps 1e-6; there is no layer scale. Sizes and the order
 of operations follow the released code (``techmn/fanet``), which is also what its ImageNet
