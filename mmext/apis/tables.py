@@ -532,31 +532,38 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
 
 def collect(plan: Plan) -> Dict[int, List[dict]]:
     """Row index -> the test results of its finished runs (one per seed that finished), each
-    with its ``work_dir``."""
+    with its ``work_dir`` and, under ``files``, the records of every work-dir json the table's
+    metrics read (``None`` where the run did not write it)."""
+    names = sorted({m['file'] for m in plan.table.metrics if 'file' in m})
     out = {}
     for i, runs in plan.rows.items():
         out[i] = []
         for run in runs:
             result = read_result(run.work_dir)
             if result is not None:
-                out[i].append(dict(result, work_dir=run.work_dir))
+                files = {name: _read_records(osp.join(run.work_dir, name)) for name in names}
+                out[i].append(dict(result, work_dir=run.work_dir, files=files))
     return out
+
+
+def _read_records(path: str) -> Optional[list]:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        records = json.load(f)
+    if not isinstance(records, list):
+        raise ValueError(f'{path}: expected a json list of records')
+    return records
 
 
 def metric_value(metric: dict, result: dict) -> Optional[float]:
     """One metric of one finished run, scaled; None where the run did not produce it.
 
-    ``result`` is :func:`collect`'s: the test metrics and the work dir. A metric with ``file``
-    reads ``key`` of record ``index`` of that json list in the work dir."""
+    ``result`` is :func:`collect`'s. A metric with ``file`` reads ``key`` of record ``index`` of
+    that json list in the work dir."""
     if 'file' in metric:
-        path = osp.join(result.get('work_dir', ''), metric['file'])
-        if not osp.isfile(path):
-            return None
-        with open(path) as f:
-            records = json.load(f)
-        if not isinstance(records, list):
-            raise ValueError(f'{path}: expected a json list of records')
-        if not -len(records) <= metric['index'] < len(records):
+        records = result.get('files', {}).get(metric['file'])
+        if records is None or not -len(records) <= metric['index'] < len(records):
             return None
         value = records[metric['index']].get(metric['key'])
     else:

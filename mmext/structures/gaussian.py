@@ -38,7 +38,6 @@ _SIZE_MIN, _SIZE_MAX = 1e-7, 1e7
 # code has no KLD or GWD mode; their square root is mmext's choice (a research-era metrics file
 # found in public code, of no identifiable repository, does the same; not the authors' release).
 DEFAULT_DISTANCE_FUN = {'gjsd': 'none', 'kld': 'sqrt', 'gwd': 'sqrt'}
-OFFICIAL_DISTANCE_FUN = DEFAULT_DISTANCE_FUN  # old name, kept for configs and code that import it
 
 
 def rbox_to_gaussian(rboxes: Tensor) -> Tuple[Tensor, Tensor]:

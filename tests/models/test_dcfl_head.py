@@ -123,14 +123,7 @@ def test_dynamic_prior_update_by_hand():
 
 def test_assigner_sees_dynamic_priors_decoded_boxes_and_scores():
     head = build_head()
-    seen = []
-    real = head.assigner.assign
-
-    def spy(pred_instances, gt_instances, gt_instances_ignore=None):
-        seen.append(pred_instances)
-        return real(pred_instances, gt_instances, gt_instances_ignore)
-
-    head.assigner.assign = spy
+    seen = _spy_assign(head)
     x = feats(64, batch=2)
     cls_scores, bbox_preds, offsets = head(x)
     gts = [InstanceData(bboxes=torch.tensor([[20., 30., 16., 8., 0.3]]),

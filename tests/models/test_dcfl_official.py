@@ -22,14 +22,11 @@ from mmext.testing.dcfl_reference import (c2f_reference_assign, count_topk_ties,
 
 
 # ---------------------------------------------------------------------------- scenes
-make_priors = moved_square_priors
-
-
 def make_scene(seed, num_gts, img_hw=(256, 192), strides=(8, 16, 32, 64, 128),
                gt_size=(4.0, 64.0), num_classes=5):
     """Priors, decoded predictions, class logits ``[A, C]``, gts ``[G, 5]`` and labels."""
     gen = torch.Generator().manual_seed(seed)
-    priors = make_priors(img_hw, strides, generator=gen)
+    priors = moved_square_priors(img_hw, strides, generator=gen)
     a = priors.shape[0]
     bboxes = priors.clone()
     bboxes[:, :2] += torch.randn(a, 2, generator=gen) * priors[:, 2:3] / 8
@@ -195,7 +192,7 @@ def test_ignore_regions_match_reference():
 def test_topk_ties_follow_value_equality():
     """Static grid priors, gt equidistant from 4 priors: with K=6 the 4 nearest and all 8 tied
     at the 6th value are candidates (12 > K), as the released ``==`` matching gives."""
-    priors = make_priors((64, 64), (8, ), shift=0)  # 8 x 8 grid of 32 px squares
+    priors = moved_square_priors((64, 64), (8, ), shift=0)  # 8 x 8 grid of 32 px squares
     gts = torch.tensor([[20., 20., 10., 10., 0.]])
     a = priors.shape[0]
     gen = torch.Generator().manual_seed(0)
@@ -220,7 +217,8 @@ def test_topk_ties_follow_value_equality():
 def test_later_gt_overwrites_and_short_gts_are_padded():
     """Two identical gts: the later one takes all K candidates; the earlier has none, so its
     top-Q row is all -100 and picks Q of gt 2's candidates, which turn positive for gt 2."""
-    priors = make_priors((64, 64), (8, ), shift=0.3, generator=torch.Generator().manual_seed(1))
+    priors = moved_square_priors((64, 64), (8, ), shift=0.3,
+                                 generator=torch.Generator().manual_seed(1))
     a = priors.shape[0]
     gen = torch.Generator().manual_seed(2)
     bboxes = priors.clone()

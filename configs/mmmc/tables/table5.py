@@ -1,10 +1,8 @@
 # MMMC (arXiv 2112.08902) Table 5: the average loss sum L_cls + L_reg per instance during one
 # training epoch starting at 15k, ..., 75k iterations, without and with RFA (Sec. 4.2). The same
 # runs as Table 4 (run_table.py reuses them); the values are the records of loss_gap.json.
-_base_ = ['./_base_/synthetic.py']
-# --synthetic: two epochs of 4 iterations; windows of one iteration at iterations 0-4
-synthetic_extra = ['train_cfg.max_epochs=2', 'custom_hooks.0.record_iters=[0,1,2,3,4]',
-                   'custom_hooks.0.window=1']
+# Table 4's --synthetic options and windows; the rows are redefined with Table 5's numbers
+_base_ = ['./table4.py']
 title = 'Table 5: average loss sum per instance (COCO train2017)'
 metrics = [  # the k-th record of <work_dir>/loss_gap.json: the window starting at iteration
     dict(name='15k', key='loss_sum', file='loss_gap.json', index=0, digits=3),
