@@ -62,6 +62,31 @@ def test_generator_is_deterministic_and_in_medseg_layout(tmp_path):
     assert hr.shape == (32, 32)  # resized from 40
 
 
+def test_phantom_lesions_differ_from_the_chest_wall_as_in_ct():
+    """Consolidation and effusion are about as dense as muscle (as in CT); what the phantom gives
+    to tell them apart: air bronchograms in consolidations, fluid 40 HU below muscle, and the
+    extrapleural fat plane around each lung."""
+    from mmext.datasets.synthetic.medseg import LUNG_CENTRES, LUNG_RADII, phantom_slice
+    rng = np.random.default_rng(0)
+    hu, label = [], []
+    for _ in range(12):
+        h, lab = phantom_slice(rng, 256, lesion_probs=(1.0, 1.0, 1.0), empty_prob=0.0)
+        hu.append(h)
+        label.append(lab)
+    hu, label = np.stack(hu), np.stack(label)
+    yy, xx = np.meshgrid(np.linspace(-1, 1, 256), np.linspace(-1, 1, 256), indexing='ij')
+    r2 = [((xx - cx) / LUNG_RADII[0])**2 + ((yy - cy) / LUNG_RADII[1])**2 for cx, cy in LUNG_CENTRES]
+    ring = ((r2[0] > 1.02**2) & (r2[0] < 1.06**2)) | ((r2[1] > 1.02**2) & (r2[1] < 1.06**2))
+    body = (xx / 0.80)**2 + (yy / 0.62)**2 <= 1
+    muscle = body & (np.minimum(r2[0], r2[1]) > 1.3**2) & (np.abs(xx) > 0.15)
+    assert abs(np.median(hu[:, muscle]) - 50) < 5  # median: ribs lie in the chest wall too
+    assert abs(hu[label == 3].mean() - 10) < 5
+    assert abs(np.median(hu[:, ring]) + 100) < 10  # the fat plane outlines both lungs
+    cons = hu[label == 2]
+    assert 0.1 < (cons < -600).mean() < 0.4  # air bronchograms cross every consolidation
+    assert abs(np.median(cons[cons > -600]) - 35) < 5
+
+
 @pytest.fixture(scope='module')
 def root():
     return osp.join(synthetic_root('medseg', **SMALL), 'medseg_covid19_1')

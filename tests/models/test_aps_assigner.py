@@ -418,3 +418,15 @@ def test_bad_coordinates_and_missing_strides_are_named():
     no_strides = InstanceData(priors=pred.priors[:, :2], scores=pred.scores, bboxes=pred.bboxes)
     with pytest.raises(ValueError, match='with_stride=True'):
         APSAssigner(official=True).assign(no_strides, sizes, gt)
+
+
+def test_area_ranks_follow_area_then_index():
+    """Each enclosing gt's rank among a point's enclosing gts, against sorting each point's gts
+    by (area, index); areas drawn from 3 values, so ties are common."""
+    gen = torch.Generator().manual_seed(3)
+    inside = torch.rand(200, 7, generator=gen) < 0.4
+    areas = torch.randint(1, 4, (7, ), generator=gen).float()
+    ranks = APSAssigner._area_ranks(inside, areas)
+    for p in range(200):
+        order = [g for _, g in sorted((areas[g].item(), g) for g in range(7) if inside[p, g])]
+        assert [ranks[p, g].item() for g in order] == list(range(1, len(order) + 1)), p

@@ -22,13 +22,17 @@ slices; ``empty_prob`` (default 0.1) the probability of a slice with no lesion a
 values, deeper effusions) set the sizes of the two rarer classes.
 
 Each slice is a chest-CT-like phantom in Hounsfield units: air (-1000) around a body of fat
-(-100) and soft tissue (40), a spine (400), two lungs (-850) with vessel dots (40), and
-lesion-like blobs inside the lungs with irregular outlines: ground-glass opacities (label 1,
-about -480 HU), consolidations (label 2, about 35 HU) and pleural effusions (label 3, about 10 HU,
-the dependent (lower) part of a lung); some slices have no lesion. Gaussian noise (sigma 30 HU) is
-added. Volumes are stored so that the converter's ``np.rot90(volume[:, :, k])`` shows the slice
-upright. NIfTI files are gzip-compressed with a zero timestamp, so the same seed writes
-byte-identical files.
+(-100) and muscle / soft tissue (50), a spine (400), ribs (700) in the chest wall, two lungs (-850)
+with vessel dots (40), each lung inside a thin extrapleural fat plane (-100), and lesion-like blobs
+inside the lungs with irregular outlines: ground-glass opacities (label 1, about -480 HU),
+consolidations (label 2, about 35 HU, crossed by air bronchograms: thin air-filled bronchi, -900
+HU) and pleural effusions (label 3, about 10 HU, fluid in the dependent (lower) part of a lung,
+inside the fat plane); some slices have no lesion. Gaussian noise (sigma 30 HU) is added. As in a
+real CT, consolidation and effusion are nearly as dense as the chest wall: what tells them apart
+is where they lie (inside the fat plane that outlines the lung), the bronchograms of a
+consolidation and the 40 HU between fluid and muscle. Volumes are stored so that the converter's
+``np.rot90(volume[:, :, k])`` shows the slice upright. NIfTI files are gzip-compressed with a zero
+timestamp, so the same seed writes byte-identical files.
 """
 import gzip
 import os
@@ -56,6 +60,19 @@ def _blob(rng: np.random.Generator, xx: np.ndarray, yy: np.ndarray, centre: Tupl
     return np.hypot(dx * aspect, dy / aspect) <= r
 
 
+def _bronchograms(rng: np.random.Generator, xx: np.ndarray, yy: np.ndarray,
+                  region: np.ndarray) -> np.ndarray:
+    """Air bronchograms: two or three thin straight bronchi through the centre of ``region``."""
+    air = np.zeros_like(region)
+    if not region.any():
+        return air
+    cx, cy = xx[region].mean(), yy[region].mean()
+    for ang in rng.uniform(0, np.pi, size=int(rng.integers(2, 4))):
+        dist = np.abs((xx - cx) * np.sin(ang) - (yy - cy) * np.cos(ang))
+        air |= dist <= 0.012
+    return air
+
+
 def _point_in_lung(rng: np.random.Generator, side: int, margin: float) -> Tuple[float, float]:
     cx, cy = LUNG_CENTRES[side]
     ang, rad = rng.uniform(0, 2 * np.pi), np.sqrt(rng.uniform(0, 1)) * (1 - margin)
@@ -77,10 +94,18 @@ def phantom_slice(rng: np.random.Generator, size, lesion_probs=(0.85, 0.6, 0.4),
     yy, xx = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing='ij')
     hu = np.full((h, w), -1000.0)
     hu[(xx / 0.88)**2 + (yy / 0.70)**2 <= 1] = -100.0
-    hu[(xx / 0.80)**2 + (yy / 0.62)**2 <= 1] = 40.0
+    hu[(xx / 0.80)**2 + (yy / 0.62)**2 <= 1] = 50.0
     hu[(xx / 0.12)**2 + ((yy - 0.50) / 0.09)**2 <= 1] = 400.0
-    lungs = [((xx - cx) / LUNG_RADII[0])**2 + ((yy - cy) / LUNG_RADII[1])**2 <= 1
-             for cx, cy in LUNG_CENTRES]
+    lung_radius = [((xx - cx) / LUNG_RADII[0])**2 + ((yy - cy) / LUNG_RADII[1])**2
+                   for cx, cy in LUNG_CENTRES]  # squared elliptic radius, 1 on the lung's edge
+    for side, (cx, cy) in enumerate(LUNG_CENTRES):  # ribs: bone dots along the chest wall
+        for ang in np.linspace(-0.45 * np.pi, 0.45 * np.pi, 6) + rng.uniform(-0.1, 0.1):
+            ang = ang if side == 1 else np.pi - ang
+            rx = cx + 1.22 * LUNG_RADII[0] * np.cos(ang)
+            ry = cy + 1.22 * LUNG_RADII[1] * np.sin(ang)
+            hu[(xx - rx)**2 + (yy - ry)**2 <= 0.035**2] = 700.0
+        hu[lung_radius[side] <= 1.08**2] = -100.0  # extrapleural fat plane
+    lungs = [r <= 1 for r in lung_radius]
     lung = lungs[0] | lungs[1]
     hu[lung] = -850.0
     for _ in range(int(rng.integers(4, 9))):  # vessels
@@ -100,6 +125,7 @@ def phantom_slice(rng: np.random.Generator, size, lesion_probs=(0.85, 0.6, 0.4),
             mask = _blob(rng, xx, yy, _point_in_lung(rng, side, 0.4),
                          rng.uniform(*consolidation_radius)) & lungs[side]
             hu[mask] = 35.0
+            hu[mask & _bronchograms(rng, xx, yy, mask)] = -900.0
             label[mask] = 2
         if rng.uniform() < p_eff:
             side = int(rng.integers(2))

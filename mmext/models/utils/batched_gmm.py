@@ -26,9 +26,12 @@ import math
 from typing import NamedTuple, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 _EPS64 = torch.finfo(torch.float64).eps
+# softplus(x) = x beyond this: exp(-40) is below float64 resolution relative to 40
+_SOFTPLUS_EXACT = 40.0
 
 
 class GMM1DResult(NamedTuple):
@@ -53,12 +56,12 @@ class GMM1DResult(NamedTuple):
     converged: Tensor
 
 
-def _weighted_log_prob(x: Tensor, means: Tensor, variances: Tensor, weights: Tensor) -> Tensor:
-    """(B, N, 2): ``log w_k + log N(x | mu_k, var_k)``."""
-    diff = x[..., None] - means[:, None, :]
-    log_gauss = -0.5 * (math.log(2 * math.pi) + variances.log()[:, None, :] +
-                        diff * diff / variances[:, None, :])
-    return log_gauss + weights.log()[:, None, :]
+def _weighted_log_prob(xt: Tensor, means: Tensor, variances: Tensor, weights: Tensor) -> Tensor:
+    """(2, N, B): ``log w_k + log N(x | mu_k, var_k)`` of samples ``xt`` (N, B) under
+    parameters (2, B)."""
+    log_coef = weights.log() - 0.5 * (math.log(2 * math.pi) + variances.log())  # (2, B)
+    diff = xt - means[:, None]
+    return log_coef[:, None] - diff.square_() * (0.5 / variances)[:, None]
 
 
 def batched_gmm_1d(x: Tensor,
@@ -122,36 +125,45 @@ def batched_gmm_1d(x: Tensor,
     converged = torch.zeros_like(active)
     n_iter = torch.zeros(num_rows, dtype=torch.long, device=x.device)
     lower_bound = torch.full((num_rows, ), -math.inf, **out_dtype_device)
+    # The loop works on (N, B) samples and (2, B) parameters, rows innermost: element-wise
+    # operations then broadcast over leading dimensions only (a trailing dimension of 2
+    # components would make every operation a loop over tiny inner runs). Tensors are small,
+    # so the cost is per operation: two components make the log-sum-exp and the
+    # responsibilities a sigmoid and a softplus of one difference.
+    xt, vt = x.t().contiguous(), validf.t().contiguous()  # (N, B)
+    means, variances, weights = means.t().contiguous(), variances.t(), weights.t()  # (2, B)
     for _ in range(max_iter):
         # E-step under the current parameters
-        wlp = _weighted_log_prob(x, means, variances, weights)
-        log_norm = torch.logsumexp(wlp, dim=2)
-        resp = (wlp - log_norm[..., None]).exp() * validf[..., None]
-        new_lower_bound = (log_norm * validf).sum(1) / num_valid
+        wlp = _weighted_log_prob(xt, means, variances, weights)  # (2, N, B)
+        gap = wlp[0] - wlp[1]
+        log_norm = wlp[1] + F.softplus(gap, threshold=_SOFTPLUS_EXACT)  # logsumexp_k
+        resp0 = torch.sigmoid(gap).mul_(vt)  # exp(log p(x, 0) - log_norm)
+        resp = torch.stack((resp0, vt - resp0))  # (2, N, B), 0 at padding
+        new_lower_bound = (log_norm * vt).sum(0).div_(num_valid)
         # M-step
-        nk = resp.sum(1) + 10 * _EPS64
-        new_means = (resp * x[..., None]).sum(1) / nk
-        diff = x[..., None] - new_means[:, None, :]
-        new_variances = (resp * diff * diff).sum(1) / nk + reg_covar
-        new_weights = nk / nk.sum(1, keepdim=True)
+        nk = resp.sum(1).add_(10 * _EPS64)  # (2, B)
+        new_means = (resp * xt).sum(1).div_(nk)
+        diff = xt - new_means[:, None]
+        new_variances = (resp * diff.square_()).sum(1).div_(nk).add_(reg_covar)
+        new_weights = nk / nk.sum(0)
         # rows that already converged keep their parameters
-        upd = active[:, None]
-        means = torch.where(upd, new_means, means)
-        variances = torch.where(upd, new_variances, variances)
-        weights = torch.where(upd, new_weights, weights)
-        n_iter = n_iter + active.long()
+        means = torch.where(active, new_means, means)
+        variances = torch.where(active, new_variances, variances)
+        weights = torch.where(active, new_weights, weights)
+        n_iter += active
         change = new_lower_bound - lower_bound
         lower_bound = torch.where(active, new_lower_bound, lower_bound)
         just_converged = active & (change.abs() < tol)
-        converged = converged | just_converged
-        active = active & ~just_converged
+        converged |= just_converged
+        active &= ~just_converged
         if not bool(active.any()):
             break
 
-    wlp = _weighted_log_prob(x, means, variances, weights)
-    labels = wlp.argmax(dim=2)  # ties -> component 0, as numpy's argmax
-    log_likelihood = torch.logsumexp(wlp, dim=2)
+    wlp = _weighted_log_prob(xt, means, variances, weights)
+    labels = (wlp[1] > wlp[0]).long().t()  # ties -> component 0, as numpy's argmax
+    log_likelihood = torch.logaddexp(wlp[0], wlp[1]).t()
     labels = torch.where(valid, labels, torch.zeros_like(labels))
     log_likelihood = torch.where(valid, log_likelihood, torch.full_like(log_likelihood, -math.inf))
+    means, variances, weights = means.t(), variances.t(), weights.t()
     return GMM1DResult(labels=labels, log_likelihood=log_likelihood, means=means,
                        variances=variances, weights=weights, n_iter=n_iter, converged=converged)

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from mmext.structures import ltrb_giou
 from ...utils.batched_gmm import batched_gmm_1d
+from ...utils.negative_class_loss import negative_class_loss_sum
 
 INF = 1e8
 
@@ -97,9 +98,9 @@ class APSAssigner(BaseAssigner):
        replacement. ``shared_points='exclude'`` (the released order): gts are processed by
        increasing area, and a point that is already positive for a smaller gt is removed from the
        larger gts' candidates *before* they choose theirs (so they can choose another point).
-       It is run in waves (:meth:`exclusion_waves`): gts that share no possible candidate are
-       independent, so each wave takes every gt whose smaller neighbours are done; the loop runs
-       over the nesting depth of the boxes (1-3 waves in COCO-like scenes), not over the gts.
+       It is run in rounds over all gts at once (:meth:`exclusion_rounds`): each round
+       recomputes the gts whose excluded points changed, until none does (at most the nesting
+       depth of the boxes + 1 rounds); the loop runs over rounds, not over the gts.
 
     Every other point is negative (there is no ignore region). A gt with no point inside its box
     (a box smaller than the stride between two points, a zero-area or an out-of-image box) gets no
@@ -263,7 +264,7 @@ class APSAssigner(BaseAssigner):
             pos_pair = self.choose_positives(all_gts, costs.dense, costs, num_level_priors)
             pos_pair = self.resolve_shared_points(pos_pair, costs, areas, num_points)
         else:
-            pos_pair = self.exclusion_waves(costs, areas, num_level_priors, num_points)
+            pos_pair = self.exclusion_rounds(costs, areas, num_level_priors, num_points)
         return self._result(num_points, num_gts, gt_labels, points, costs, pos_pair)
 
     def _check_inputs(self, pred_instances, num_level_priors, gt_instances, gt_instances_ignore,
@@ -286,7 +287,9 @@ class APSAssigner(BaseAssigner):
                   ('pred_instances.bboxes', pred_instances.bboxes),
                   ('pred_instances.scores', pred_instances.scores))
         for name, value in fields:
-            if value.numel() and not bool(torch.isfinite(value).all()):
+            # one reduction pass, no mask: min and max are finite iff every value is (NaN
+            # propagates through both)
+            if value.numel() and not bool(torch.isfinite(torch.stack(torch.aminmax(value))).all()):
                 bad = (~torch.isfinite(value)).nonzero()[0].tolist()
                 raise ValueError(f'APSAssigner: {name} holds a NaN or inf value (first at index '
                                  f'{bad}); box coordinates and logits must be finite')
@@ -337,15 +340,20 @@ class APSAssigner(BaseAssigner):
                                    dim=-1).amax(-1)
             inside &= (max_dist >= ranges[:, 0:1]) & (max_dist <= ranges[:, 1:2])
         if self.max_gts_per_point is not None and gt_bboxes.size(0) > self.max_gts_per_point:
-            inside &= self._area_rank(inside, areas) < self.max_gts_per_point
+            inside &= self._area_ranks(inside, areas) <= self.max_gts_per_point
         return inside
 
     @staticmethod
-    def _area_rank(inside: Tensor, areas: Tensor) -> Tensor:
-        """(P, G) rank of each enclosing gt by area among the point's enclosing gts (0 =
-        smallest; ties: the lower index); arbitrary where not ``inside``."""
-        by_area = torch.where(inside, areas[None], areas.new_tensor(math.inf))
-        return by_area.argsort(dim=1, stable=True).argsort(dim=1)
+    def _area_ranks(inside: Tensor, areas: Tensor) -> Tensor:
+        """(P, G) int32: the 1-based rank of each enclosing gt by area among the point's
+        enclosing gts (1 = smallest; area ties: the lower index); arbitrary where not
+        ``inside``. A running count of the enclosing gts taken in area order (one pass over
+        (P, G), no sort of every row)."""
+        order = areas.argsort(stable=True)
+        position = torch.empty_like(order)
+        position[order] = torch.arange(order.numel(), device=order.device)
+        rank = inside.t()[order].cumsum(0, dtype=torch.int32)  # (G, P), gts in area order
+        return rank[position].t()
 
     @staticmethod
     def _point_levels(num_level_priors: Sequence[int], device) -> Tensor:
@@ -369,12 +377,11 @@ class APSAssigner(BaseAssigner):
         extra = None
         if self.official:
             # the released code's target of a point's second gt is two-hot: both gts' classes
-            rank = self._area_rank(inside, areas)
-            gt_ids = torch.arange(num_gts, device=priors.device)
-            first_gt = torch.where(inside & (rank == 0), gt_ids, num_gts).amin(1)  # (P,)
-            pair_rank = rank[pair_p, pair_g]
+            pair_rank = self._area_ranks(inside, areas)[pair_p, pair_g]
+            first_gt = torch.full((num_points, ), num_gts, dtype=torch.long, device=priors.device)
+            first_gt[pair_p[pair_rank == 1]] = pair_g[pair_rank == 1]
             first_label = gt_labels[first_gt[pair_p].clamp(max=num_gts - 1)]
-            extra = torch.where(pair_rank == 1, first_label, torch.full_like(first_label, -1))
+            extra = torch.where(pair_rank == 2, first_label, torch.full_like(first_label, -1))
         cls_costs, reg_costs = self.pair_costs(scores, pred_bboxes, gt_bboxes, gt_labels, pair_p,
                                                pair_g, loss_cls, loss_bbox, extra_labels=extra)
         if self.official:
@@ -404,10 +411,9 @@ class APSAssigner(BaseAssigner):
         assembled from the all-negative loss of each candidate point (once per point, whatever
         its number of gts) and the loss of the one logit of the gt's class under a positive and a
         negative target, instead of the loss over all classes of every pair. The all-negative
-        loss runs on the CPU over blocks of about ``block_elements`` logits: the loss makes many
-        element-wise passes, and a block that fits in the cache makes them cheaper than passes
-        over all points; the values are those of a single call (on other devices it is one
-        call).
+        loss comes from :func:`~mmext.models.utils.negative_class_loss_sum` (a closed form for
+        mmdet's ``FocalLoss``, else the module over blocks of about ``block_elements`` logits),
+        with the values of a single call of ``loss_cls``.
         """
         if point_inds.numel() == 0:
             empty = scores.new_zeros((0, ), dtype=torch.float32)
@@ -416,14 +422,7 @@ class APSAssigner(BaseAssigner):
         is_candidate[point_inds] = True
         rows = (is_candidate.cumsum(0) - 1)[point_inds]
         logits = scores[is_candidate]
-        if logits.device.type == 'cpu':
-            block_rows = max(1, block_elements // max(1, logits.size(1)))
-        else:  # accelerators: one call, as kernel launches cost more than memory traffic
-            block_rows = max(1, logits.size(0))
-        neg_sum = torch.cat([
-            loss_cls(block, torch.zeros_like(block), reduction_override='none').sum(-1)
-            for block in logits.split(block_rows)
-        ])
+        neg_sum = negative_class_loss_sum(loss_cls, logits, block_elements)
 
         def flip(labels: Tensor) -> Tensor:
             """(num_pairs,) ``l(x_c, 1) - l(x_c, 0)`` of class ``labels``."""
@@ -594,52 +593,57 @@ class APSAssigner(BaseAssigner):
         best_gt = best_gt.scatter_reduce(0, pos_p[smallest], pos_g[smallest], reduce='amin')
         return pos_pair[pos_g == best_gt[pos_p]]
 
-    def exclusion_waves(self, costs: PairCosts, areas: Tensor, num_level_priors: Sequence[int],
-                        num_points: int) -> Tensor:
+    def exclusion_rounds(self, costs: PairCosts, areas: Tensor, num_level_priors: Sequence[int],
+                         num_points: int) -> Tensor:
         """Step 6, ``shared_points='exclude'`` (the released order): gts by increasing area (ties:
         the lower index); a point positive for a smaller gt is no candidate of a larger one.
 
-        The result equals processing the gts one by one in that order. A gt depends only on the
-        smaller gts with which it shares a possible candidate; its *depth* is the length of the
-        longest chain of such dependencies. All gts of one depth share no possible candidate, so
-        they choose at once, after the points taken by the smaller depths are removed. Returns
-        the positive pair indices (each point in at most one).
+        The result equals processing the gts one by one in that order, computed in rounds over
+        all gts at once: each round recomputes (steps 2-5) every gt whose excluded points changed,
+        excluding the points that the current positives of its smaller gts hold. The smallest
+        gt is final after round 1, and a gt is final one round after all its smaller gts that
+        share a point with it: at most ``nesting depth + 1`` rounds (2-4 in COCO-like scenes),
+        each over the gts that changed; the loop runs over rounds, not over the gts. Returns the
+        positive pair indices (each point in at most one).
         """
-        num_gts = areas.numel()
+        num_gts, num_pairs = areas.numel(), costs.point.numel()
+        device = areas.device
         order = areas.argsort(stable=True)
         rank = torch.empty_like(order)
-        rank[order] = torch.arange(num_gts, device=areas.device)
-        # consecutive gts (by rank) of every point are dependent: edges src -> dst
-        key = costs.point * num_gts + rank[costs.gt]
-        sort = key.argsort()
-        p_sorted, g_sorted = costs.point[sort], costs.gt[sort]
-        same = p_sorted[1:] == p_sorted[:-1]
-        src, dst = g_sorted[:-1][same], g_sorted[1:][same]
-        depth = torch.zeros(num_gts, dtype=torch.long, device=areas.device)
-        for _ in range(num_gts):  # relaxation: as many rounds as the longest chain
-            new = depth.scatter_reduce(0, dst, depth[src] + 1, reduce='amax')
-            if torch.equal(new, depth):
-                break
-            depth = new
-        taken = torch.zeros(num_points, dtype=torch.bool, device=areas.device)
-        positives = []
-        for wave in range(int(depth.max()) + 1):  # over the nesting depth, not over gts
-            gts = (depth == wave).nonzero(as_tuple=True)[0]
-            cost = costs.dense[gts].masked_fill(taken[None], math.inf)
-            pos_pair = self.choose_positives(gts, cost, costs, num_level_priors)
-            taken[costs.point[pos_pair]] = True
+        rank[order] = torch.arange(num_gts, device=device)
+        pair_rank = rank[costs.gt]
+        is_pos = torch.zeros(num_pairs, dtype=torch.bool, device=device)
+        excluded = torch.zeros_like(is_pos)
+        todo = torch.arange(num_gts, device=device)
+        row_of = torch.full((num_gts, ), -1, dtype=torch.long, device=device)
+        for _ in range(num_gts + 1):  # rounds; stops once no gt's excluded points change
+            row_of[todo] = torch.arange(todo.numel(), device=device)
+            cost = costs.dense[todo]
+            mine = row_of[costs.gt] >= 0
+            cost[row_of[costs.gt[mine & excluded]], costs.point[mine & excluded]] = math.inf
+            pos_pair = self.choose_positives(todo, cost, costs, num_level_priors)
+            is_pos &= ~mine
+            is_pos[pos_pair] = True
+            row_of[todo] = -1
+            holds = is_pos
             if self.official:
                 # the released code: a gt whose split gives no positive (its GMM's low component
                 # comes out empty) also removes its in-box points from the larger gts
                 # (``aa = labels_mark[:, 0]`` is a view there, not a copy)
-                npos = torch.zeros(num_gts, dtype=torch.long, device=areas.device)
-                npos.index_add_(0, costs.gt[pos_pair], torch.ones_like(pos_pair))
-                in_wave = torch.zeros(num_gts, dtype=torch.bool, device=areas.device)
-                in_wave[gts] = True
-                failed = in_wave[costs.gt] & (npos[costs.gt] == 0)
-                taken[costs.point[failed]] = True
-            positives.append(pos_pair)
-        return torch.cat(positives)
+                npos = torch.zeros(num_gts, dtype=torch.long, device=device)
+                npos.index_add_(0, costs.gt[is_pos], torch.ones_like(costs.gt[is_pos]))
+                holds = is_pos | (npos[costs.gt] == 0)
+            # the smallest gt (lowest rank) that holds each point; a larger gt loses it
+            holder = torch.full((num_points, ), num_gts, dtype=torch.long, device=device)
+            holder = holder.scatter_reduce(0, costs.point[holds], pair_rank[holds], reduce='amin')
+            new_excluded = holder[costs.point] < pair_rank
+            changed = torch.zeros(num_gts, dtype=torch.bool, device=device)
+            changed[costs.gt[new_excluded != excluded]] = True
+            excluded = new_excluded
+            todo = changed.nonzero(as_tuple=True)[0]
+            if todo.numel() == 0:
+                break
+        return is_pos.nonzero(as_tuple=True)[0]
 
     # ------------------------------------------------------------------ result
     @staticmethod
