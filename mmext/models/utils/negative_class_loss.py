@@ -52,9 +52,9 @@ def negative_class_loss_sum(loss_cls: nn.Module, logits: Tensor,
     focal = _focal_parameters(loss_cls)
     if focal is not None:
         gamma, alpha, weight = focal
-        prob = logits.sigmoid()
-        per_class = (prob.square() if gamma == 2.0 else prob.pow(gamma)) * F.softplus(logits)
-        return per_class.sum(-1) * (weight * (1 - alpha))
+        focal_weight = logits.sigmoid()  # p_t for target 0, then p_t ** gamma in place
+        focal_weight = focal_weight.square_() if gamma == 2.0 else focal_weight.pow_(gamma)
+        return focal_weight.mul_(F.softplus(logits)).sum(-1) * (weight * (1 - alpha))
     if logits.device.type == 'cpu':
         block_rows = max(1, block_elements // max(1, logits.size(1)))
     else:  # accelerators: one call, as kernel launches cost more than memory traffic

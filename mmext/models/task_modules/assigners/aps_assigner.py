@@ -20,15 +20,14 @@ INF = 1e8
 class PairCosts(NamedTuple):
     """The in-box (point, gt) pairs of one image and their losses; ``Q`` pairs.
 
-    ``point`` and ``gt`` (Q,) long, ascending by ``point * G + gt``; ``cls`` and ``reg`` (Q,)
-    float: ``L_cls`` and ``L_reg`` of each pair; ``dense`` (G, P): ``L_cls + L_reg`` of every
-    pair, ``inf`` where the point is no candidate of the gt.
+    ``point`` and ``gt`` (Q,) long, ascending by ``point * G + gt``; ``level`` (Q,) long: the
+    point's FPN level; ``cls`` and ``reg`` (Q,) float: ``L_cls`` and ``L_reg`` of each pair.
     """
     point: Tensor
     gt: Tensor
+    level: Tensor
     cls: Tensor
     reg: Tensor
-    dense: Tensor
 
 
 class Candidates(NamedTuple):
@@ -257,11 +256,12 @@ class APSAssigner(BaseAssigner):
         inside = self.inbox_pairs(points, num_level_priors, gt_bboxes, areas)  # (P, G)
         if num_gts == 0 or num_points == 0 or not bool(inside.any()):
             return self._result(num_points, num_gts, gt_labels, points, None, None)
-        costs = self.pair_costs_of(pred_instances, gt_bboxes, gt_labels, areas, inside,
-                                   loss_cls, loss_bbox)
+        costs = self.pair_costs_of(pred_instances, num_level_priors, gt_bboxes, gt_labels, areas,
+                                   inside, loss_cls, loss_bbox)
         if self.shared_points == 'smallest':
             all_gts = torch.arange(num_gts, device=points.device)
-            pos_pair = self.choose_positives(all_gts, costs.dense, costs, num_level_priors)
+            pos_pair = self.choose_positives(all_gts, costs.cls + costs.reg, costs,
+                                             num_level_priors)
             pos_pair = self.resolve_shared_points(pos_pair, costs, areas, num_points)
         else:
             pos_pair = self.exclusion_rounds(costs, areas, num_level_priors, num_points)
@@ -329,16 +329,17 @@ class APSAssigner(BaseAssigner):
             points (Tensor): (P, 2) x, y. num_level_priors: points per level.
             gt_bboxes (Tensor): (G, 4) x1, y1, x2, y2. areas (Tensor): (G,), :meth:`gt_areas`.
         """
-        xs, ys = points[:, 0:1], points[:, 1:2]
-        inside = ((xs > gt_bboxes[:, 0]) & (xs < gt_bboxes[:, 2]) & (ys > gt_bboxes[:, 1]) &
-                  (ys < gt_bboxes[:, 3]))  # (P, G)
+        # computed as (G, P), points innermost (contiguous, vectorised), returned transposed
+        xs, ys = points[:, 0], points[:, 1]
+        x1, y1, x2, y2 = (gt_bboxes[:, i:i + 1] for i in range(4))
+        inside = (xs > x1) & (xs < x2) & (ys > y1) & (ys < y2)  # (G, P)
         if not self.use_scale:
             level = self._point_levels(num_level_priors, points.device)
             ranges = points.new_tensor(self.regress_ranges)[level]  # (P, 2)
-            max_dist = torch.stack((xs - gt_bboxes[:, 0], ys - gt_bboxes[:, 1],
-                                    gt_bboxes[:, 2] - xs, gt_bboxes[:, 3] - ys),
-                                   dim=-1).amax(-1)
-            inside &= (max_dist >= ranges[:, 0:1]) & (max_dist <= ranges[:, 1:2])
+            max_dist = torch.maximum(torch.maximum(xs - x1, ys - y1), torch.maximum(x2 - xs,
+                                                                                    y2 - ys))
+            inside &= (max_dist >= ranges[:, 0]) & (max_dist <= ranges[:, 1])
+        inside = inside.t()  # (P, G)
         if self.max_gts_per_point is not None and gt_bboxes.size(0) > self.max_gts_per_point:
             inside &= self._area_ranks(inside, areas) <= self.max_gts_per_point
         return inside
@@ -361,9 +362,9 @@ class APSAssigner(BaseAssigner):
         sizes = torch.tensor(list(num_level_priors), device=device)
         return torch.repeat_interleave(torch.arange(len(num_level_priors), device=device), sizes)
 
-    def pair_costs_of(self, pred_instances: InstanceData, gt_bboxes: Tensor, gt_labels: Tensor,
-                      areas: Tensor, inside: Tensor, loss_cls: nn.Module,
-                      loss_bbox: nn.Module) -> PairCosts:
+    def pair_costs_of(self, pred_instances: InstanceData, num_level_priors: Sequence[int],
+                      gt_bboxes: Tensor, gt_labels: Tensor, areas: Tensor, inside: Tensor,
+                      loss_cls: nn.Module, loss_bbox: nn.Module) -> PairCosts:
         """Step 1 (cont.): ``L_cls`` and ``L_reg`` of every in-box pair (``inside`` (P, G)).
 
         ``official=True``: the second gt of a point gets the two-hot classification cost and
@@ -386,9 +387,8 @@ class APSAssigner(BaseAssigner):
                                                pair_g, loss_cls, loss_bbox, extra_labels=extra)
         if self.official:
             reg_costs = self.released_reg_costs(priors, pred_bboxes, gt_bboxes, pair_p, pair_g)
-        dense = priors.new_full((num_gts, num_points), math.inf, dtype=torch.float32)
-        dense[pair_g, pair_p] = cls_costs + reg_costs
-        return PairCosts(pair_p, pair_g, cls_costs, reg_costs, dense)
+        level = self._point_levels(num_level_priors, priors.device)[pair_p]
+        return PairCosts(pair_p, pair_g, level, cls_costs, reg_costs)
 
     @staticmethod
     def pair_costs(scores: Tensor,
@@ -457,12 +457,12 @@ class APSAssigner(BaseAssigner):
         return (1 - ltrb_giou(pred, target)[1]).float()
 
     # ------------------------------------------------------------------ steps 2-5, per gt
-    def choose_positives(self, gts: Tensor, cost: Tensor, costs: PairCosts,
+    def choose_positives(self, gts: Tensor, pair_cost: Tensor, costs: PairCosts,
                          num_level_priors: Sequence[int]) -> Tensor:
         """Steps 2-5 for the gts ``gts`` (R,): indices (into the pairs of ``costs``) of their
-        positives. ``cost`` (R, P): ``L_cls + L_reg`` of each gt's possible candidates, inf
-        elsewhere."""
-        cand = self.level_candidates(gts, cost, costs, num_level_priors)
+        positives. ``pair_cost`` (Q,): ``L_cls + L_reg`` of each pair, inf where the pair's point
+        is no possible candidate of its gt; pairs of other gts are ignored."""
+        cand = self.level_candidates(gts, pair_cost, costs, num_level_priors)
         cand = self.select_levels(*cand)
         if self.use_spatial:
             pos = self.split_positives(self.candidate_scores(cand), cand.valid)
@@ -470,40 +470,47 @@ class APSAssigner(BaseAssigner):
             pos = cand.valid
         return cand.pair[pos]
 
-    def level_candidates(self, gts: Tensor, cost: Tensor, costs: PairCosts,
+    def level_candidates(self, gts: Tensor, pair_cost: Tensor, costs: PairCosts,
                          num_level_priors: Sequence[int]) -> Tuple[Tensor, ...]:
         """Step 2 (Eqs. 4-5): the ``N_l`` cheapest possible candidates on each level.
 
+        The pairs of the gts ``gts`` are ordered by (gt, level, cost) and the first ``N_l`` of
+        each (gt, level) group kept (cost ties: the lower point index first).
+
         Args:
-            gts (Tensor): (R,) gt indices; cost (Tensor): (R, P), inf where not possible.
+            gts (Tensor): (R,) gt indices; pair_cost (Tensor): (Q,), inf where not possible.
 
         Returns:
             tuple: ``pair`` (R, L, k) long index into the pairs, ``cls`` and ``reg`` (R, L, k)
             their losses, ``valid`` (R, L, k) bool, in ascending cost on each level.
         """
-        num_rows, num_levels = cost.size(0), len(num_level_priors)
+        num_rows, num_levels = gts.numel(), len(num_level_priors)
+        device = pair_cost.device
+        num_gts = 1 + max(int(t.max()) if t.numel() else 0 for t in (gts, costs.gt))
+        row_of = torch.full((num_gts, ), -1, dtype=torch.long, device=device)
+        row_of[gts] = torch.arange(num_rows, device=device)
+        pair_row = row_of[costs.gt]
+        sel = ((pair_row >= 0) & torch.isfinite(pair_cost)).nonzero(as_tuple=True)[0]
+        group = pair_row[sel] * num_levels + costs.level[sel]  # (S,)
+        by_cost = pair_cost[sel].argsort(stable=True)
+        order = by_cost[group[by_cost].argsort(stable=True)]  # by group, then by cost
+        group, sel = group[order], sel[order]
+        count = torch.bincount(group, minlength=num_rows * num_levels)
+        start = count.cumsum(0) - count
+        slot = torch.arange(group.numel(), device=device) - start[group]  # rank in its group
         if self.candidate_count == 'min':
-            per_level_k = [min(self.topk, n) for n in num_level_priors]
+            k_max = max(min(self.topk, max(num_level_priors)), 1)
         else:
-            counts = torch.stack([c.isfinite().sum(1) for c in cost.split(list(num_level_priors),
-                                                                          1)])
-            per_level_k = [max(int(c.max()), 1) if c.numel() else 1 for c in counts]
-        k_max = max(max(per_level_k), 1)
-        cand_idx = cost.new_zeros((num_rows, num_levels, k_max), dtype=torch.long)
-        cand_cost = cost.new_full((num_rows, num_levels, k_max), math.inf)
-        start = 0
-        for lvl, (n, k) in enumerate(zip(num_level_priors, per_level_k)):  # over levels only
-            if n > 0:
-                vals, idx = cost[:, start:start + n].topk(k, dim=1, largest=False)
-                cand_cost[:, lvl, :k] = vals
-                cand_idx[:, lvl, :k] = idx + start
-            start += n
-        valid = torch.isfinite(cand_cost)
-        num_gts = costs.dense.size(0)
-        keys = costs.point * num_gts + costs.gt
-        pair = torch.searchsorted(keys, cand_idx * num_gts + gts[:, None, None])
-        pair = torch.where(valid, pair, torch.zeros_like(pair))
-        zero = torch.zeros_like(cand_cost)
+            k_max = max(int(count.max()) if count.numel() else 1, 1)
+        keep = slot < k_max
+        pair = torch.zeros(num_rows * num_levels * k_max, dtype=torch.long, device=device)
+        valid = torch.zeros(pair.shape, dtype=torch.bool, device=device)
+        flat = group[keep] * k_max + slot[keep]
+        pair[flat] = sel[keep]
+        valid[flat] = True
+        pair, valid = pair.view(num_rows, num_levels, k_max), valid.view(num_rows, num_levels,
+                                                                         k_max)
+        zero = torch.zeros(pair.shape, dtype=costs.cls.dtype, device=device)
         return (pair, torch.where(valid, costs.cls[pair], zero),
                 torch.where(valid, costs.reg[pair], zero), valid)
 
@@ -615,16 +622,16 @@ class APSAssigner(BaseAssigner):
         is_pos = torch.zeros(num_pairs, dtype=torch.bool, device=device)
         excluded = torch.zeros_like(is_pos)
         todo = torch.arange(num_gts, device=device)
-        row_of = torch.full((num_gts, ), -1, dtype=torch.long, device=device)
+        in_todo = torch.zeros(num_gts, dtype=torch.bool, device=device)
+        pair_cost = costs.cls + costs.reg
         for _ in range(num_gts + 1):  # rounds; stops once no gt's excluded points change
-            row_of[todo] = torch.arange(todo.numel(), device=device)
-            cost = costs.dense[todo]
-            mine = row_of[costs.gt] >= 0
-            cost[row_of[costs.gt[mine & excluded]], costs.point[mine & excluded]] = math.inf
+            in_todo[todo] = True
+            mine = in_todo[costs.gt]
+            cost = torch.where(excluded, math.inf, pair_cost)
             pos_pair = self.choose_positives(todo, cost, costs, num_level_priors)
             is_pos &= ~mine
             is_pos[pos_pair] = True
-            row_of[todo] = -1
+            in_todo[todo] = False
             holds = is_pos
             if self.official:
                 # the released code: a gt whose split gives no positive (its GMM's low component
