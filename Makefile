@@ -25,7 +25,7 @@ REQS_onedl := requirements/build_onedl.txt requirements/onedl.txt
 .PHONY: install demo test test-onedl-subset stack lint clean-demo help FORCE
 
 help:
-	@echo "make demo     generate synthetic data, train+test every method (about 10 min on 2 cores)"
+	@echo "make demo     generate synthetic data, train+test every method (about 15 min on 2 cores)"
 	@echo "make test     run the test suite (TESTS=... for a part) on the stack $(VENV) holds"
 	@echo "make install  create $(VENV) with the pinned OpenMMLab stack (first time: ~15 min, builds mmcv)"
 	@echo "make install STACK=onedl VENV=.venv-onedl   the same with the OneDL stack"

@@ -430,3 +430,26 @@ def test_area_ranks_follow_area_then_index():
     for p in range(200):
         order = [g for _, g in sorted((areas[g].item(), g) for g in range(7) if inside[p, g])]
         assert [ranks[p, g].item() for g in order] == list(range(1, len(order) + 1)), p
+
+
+def test_level_candidates_are_the_cheapest_of_each_gt_and_level():
+    """Against sorting each (gt, level) group's pairs by cost; costs of both signs (the integer
+    sort key keeps the float order), some pairs impossible (inf), K larger than some groups."""
+    from mmext.models.task_modules.assigners.aps_assigner import PairCosts
+    gen = torch.Generator().manual_seed(5)
+    num_gts, nlp = 6, [40, 20, 10]
+    inside = torch.rand(sum(nlp), num_gts, generator=gen) < 0.5
+    point, gt = inside.nonzero(as_tuple=True)
+    level = torch.repeat_interleave(torch.arange(3), torch.tensor(nlp))[point]
+    cls = torch.randn(point.numel(), generator=gen) * 3
+    reg = torch.rand(point.numel(), generator=gen)
+    costs = PairCosts(point, gt, level, cls, reg)
+    cost = cls + reg
+    cost[torch.rand(cost.numel(), generator=gen) < 0.2] = float('inf')
+    gts = torch.tensor([4, 0, 2])
+    pair, _, _, valid = APSAssigner(topk=9).level_candidates(gts, cost, costs, nlp)
+    for r, g in enumerate(gts.tolist()):
+        for lvl in range(3):
+            mine = ((gt == g) & (level == lvl) & cost.isfinite()).nonzero()[:, 0]
+            expected = mine[cost[mine].argsort(stable=True)][:9].tolist()
+            assert pair[r, lvl][valid[r, lvl]].tolist() == expected, (g, lvl)

@@ -492,8 +492,11 @@ class APSAssigner(BaseAssigner):
         pair_row = row_of[costs.gt]
         sel = ((pair_row >= 0) & torch.isfinite(pair_cost)).nonzero(as_tuple=True)[0]
         group = pair_row[sel] * num_levels + costs.level[sel]  # (S,)
-        by_cost = pair_cost[sel].argsort(stable=True)
-        order = by_cost[group[by_cost].argsort(stable=True)]  # by group, then by cost
+        # one integer sort by (group, cost): the cost's float32 bits mapped to an order-keeping
+        # unsigned 32-bit code in the low half of the key (stable: ties keep the point order)
+        bits = pair_cost[sel].float().view(torch.int32).long()
+        code = torch.where(bits >= 0, bits + (1 << 31), -1 - bits)
+        order = (group * (1 << 32) + code).argsort(stable=True)
         group, sel = group[order], sel[order]
         count = torch.bincount(group, minlength=num_rows * num_levels)
         start = count.cumsum(0) - count
