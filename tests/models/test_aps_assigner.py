@@ -426,10 +426,13 @@ def test_area_ranks_follow_area_then_index():
     gen = torch.Generator().manual_seed(3)
     inside = torch.rand(200, 7, generator=gen) < 0.4
     areas = torch.randint(1, 4, (7, ), generator=gen).float()
-    ranks = APSAssigner._area_ranks(inside, areas)
+    point, gt = inside.nonzero(as_tuple=True)
+    ranks = torch.zeros(200, 7, dtype=torch.long)
+    ranks[point, gt] = APSAssigner._pair_area_ranks(point, gt, areas, 200, 3)
     for p in range(200):
         order = [g for _, g in sorted((areas[g].item(), g) for g in range(7) if inside[p, g])]
-        assert [ranks[p, g].item() for g in order] == list(range(1, len(order) + 1)), p
+        expected = [min(r, 4) for r in range(1, len(order) + 1)]  # beyond rank 3: 4
+        assert [ranks[p, g].item() for g in order] == expected, p
 
 
 def test_level_candidates_are_the_cheapest_of_each_gt_and_level():

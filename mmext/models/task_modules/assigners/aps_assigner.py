@@ -341,20 +341,32 @@ class APSAssigner(BaseAssigner):
             inside &= (max_dist >= ranges[:, 0]) & (max_dist <= ranges[:, 1])
         inside = inside.t()  # (P, G)
         if self.max_gts_per_point is not None and gt_bboxes.size(0) > self.max_gts_per_point:
-            inside &= self._area_ranks(inside, areas) <= self.max_gts_per_point
+            point, gt = inside.nonzero(as_tuple=True)
+            rank = self._pair_area_ranks(point, gt, areas, inside.size(0), self.max_gts_per_point)
+            drop = rank > self.max_gts_per_point
+            inside[point[drop], gt[drop]] = False
         return inside
 
     @staticmethod
-    def _area_ranks(inside: Tensor, areas: Tensor) -> Tensor:
-        """(P, G) int32: the 1-based rank of each enclosing gt by area among the point's
-        enclosing gts (1 = smallest; area ties: the lower index); arbitrary where not
-        ``inside``. A running count of the enclosing gts taken in area order (one pass over
-        (P, G), no sort of every row)."""
+    def _pair_area_ranks(point: Tensor, gt: Tensor, areas: Tensor, num_points: int,
+                         max_rank: int) -> Tensor:
+        """(Q,) long: for pairs (point, gt), the 1-based rank of the gt by area among the gts
+        enclosing the point (1 = smallest; area ties: the lower index), ``max_rank + 1`` for all
+        ranks beyond ``max_rank``. One arg-min per rank over the pairs (``max_rank`` is 1-2),
+        never a pass over (P, G)."""
         order = areas.argsort(stable=True)
         position = torch.empty_like(order)
         position[order] = torch.arange(order.numel(), device=order.device)
-        rank = inside.t()[order].cumsum(0, dtype=torch.int32)  # (G, P), gts in area order
-        return rank[position].t()
+        pos = position[gt]  # unique per gt: one winner per point and rank
+        rank = torch.full_like(gt, max_rank + 1)
+        left = torch.ones_like(gt, dtype=torch.bool)
+        for r in range(1, max_rank + 1):  # over ranks, not over gts
+            best = torch.full((num_points, ), areas.numel(), dtype=torch.long, device=gt.device)
+            best = best.scatter_reduce(0, point[left], pos[left], reduce='amin')
+            hit = left & (pos == best[point])
+            rank[hit] = r
+            left &= ~hit
+        return rank
 
     @staticmethod
     def _point_levels(num_level_priors: Sequence[int], device) -> Tensor:
@@ -378,7 +390,7 @@ class APSAssigner(BaseAssigner):
         extra = None
         if self.official:
             # the released code's target of a point's second gt is two-hot: both gts' classes
-            pair_rank = self._area_ranks(inside, areas)[pair_p, pair_g]
+            pair_rank = self._pair_area_ranks(pair_p, pair_g, areas, num_points, 2)
             first_gt = torch.full((num_points, ), num_gts, dtype=torch.long, device=priors.device)
             first_gt[pair_p[pair_rank == 1]] = pair_g[pair_rank == 1]
             first_label = gt_labels[first_gt[pair_p].clamp(max=num_gts - 1)]
