@@ -75,6 +75,8 @@ import types
 
 import torch
 
+from .stacks import installed_stack  # noqa: F401 (re-exported: which stack is installed)
+
 _APPLIED = set()
 
 
@@ -87,29 +89,6 @@ def _once(fn):
             _APPLIED.add(fn.__name__)
 
     return wrapper
-
-
-def installed_stack():
-    """``'pinned'``, ``'onedl'``, ``'mixed'`` (both stacks' distributions: reinstall) or ``'none'``.
-
-    Read from the installed distributions (``mmengine`` vs ``onedl-mmengine``, ...), nothing is
-    imported.
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    def has(name):
-        try:
-            version(name)
-            return True
-        except PackageNotFoundError:
-            return False
-
-    pinned = any(has(d) for d in ('mmengine', 'mmcv', 'mmdet', 'mmrotate', 'mmsegmentation',
-                                  'mmpretrain'))
-    onedl = any(has(d) for d in ('onedl-mmengine', 'onedl-mmcv', 'onedl-mmdetection',
-                                 'onedl-mmrotate', 'onedl-mmsegmentation', 'onedl-mmpretrain'))
-    return {(True, False): 'pinned', (False, True): 'onedl', (True, True): 'mixed',
-            (False, False): 'none'}[(pinned, onedl)]
 
 
 # 1. collections.Sequence ------------------------------------------------------------------------

@@ -2,41 +2,35 @@
 
     stack: onedl | mmengine 0.10.12 | mmcv 2.3.6 | mmdet 3.5.1 | ... | torch 2.13.0+cu130
 
-Reads the installed distributions only (imports nothing of OpenMMLab, so it takes no time).
-Exits 1 when no stack or a mix of both stacks is installed.
+Reads the installed distributions only, through ``mmext/utils/stacks.py`` loaded by its path (so
+nothing of mmext or OpenMMLab is imported: it takes no time and works where the stack does not
+import). Exits 1 when no stack or a mix of both stacks is installed.
 """
+import importlib.util
+import os.path as osp
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
-# import name: (pinned distribution, onedl distribution)
-DISTS = {'mmengine': ('mmengine', 'onedl-mmengine'), 'mmcv': ('mmcv', 'onedl-mmcv'),
-         'mmdet': ('mmdet', 'onedl-mmdetection'), 'mmrotate': ('mmrotate', 'onedl-mmrotate'),
-         'mmseg': ('mmsegmentation', 'onedl-mmsegmentation'),
-         'mmpretrain': ('mmpretrain', 'onedl-mmpretrain')}
+STACKS_PY = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'mmext', 'utils', 'stacks.py')
 
 
-def _version(dist):
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
+def _load_stacks():
+    spec = importlib.util.spec_from_file_location('_mmext_stacks', STACKS_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main():
-    found = {'pinned': {}, 'onedl': {}}
-    for name, (pinned, onedl) in DISTS.items():
-        for stack, dist in (('pinned', pinned), ('onedl', onedl)):
-            v = _version(dist)
-            if v is not None:
-                found[stack][name] = v
-    stacks = [s for s in ('pinned', 'onedl') if found[s]]
-    if len(stacks) != 1:
-        print('stack: ' + ('none installed' if not stacks else
+    stacks = _load_stacks()
+    stack = stacks.installed_stack()
+    if stack not in stacks.STACKS:
+        print('stack: ' + ('none installed' if stack == 'none' else
                            'MIXED (both stacks installed; run make install again)'))
         return 1
-    stack = stacks[0]
-    parts = [f'stack: {stack}'] + [f'{n} {found[stack].get(n, "MISSING")}' for n in DISTS]
-    parts.append(f'torch {_version("torch")}')
+    versions = stacks.installed_versions()[stack]
+    parts = [f'stack: {stack}']
+    parts += [f'{name} {versions.get(name, "MISSING")}' for name in stacks.DISTRIBUTIONS]
+    parts.append(f'torch {stacks.distribution_version("torch")}')
     print(' | '.join(parts))
     return 0
 

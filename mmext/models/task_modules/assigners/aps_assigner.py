@@ -348,16 +348,22 @@ class APSAssigner(BaseAssigner):
         return inside
 
     @staticmethod
+    def _area_order(areas: Tensor) -> Tensor:
+        """(G,) long: each gt's position when the gts are sorted by area (ties: the lower index
+        first), the order in which the released code processes them."""
+        order = areas.argsort(stable=True)
+        position = torch.empty_like(order)
+        position[order] = torch.arange(order.numel(), device=order.device)
+        return position
+
+    @staticmethod
     def _pair_area_ranks(point: Tensor, gt: Tensor, areas: Tensor, num_points: int,
                          max_rank: int) -> Tensor:
         """(Q,) long: for pairs (point, gt), the 1-based rank of the gt by area among the gts
         enclosing the point (1 = smallest; area ties: the lower index), ``max_rank + 1`` for all
         ranks beyond ``max_rank``. One arg-min per rank over the pairs (``max_rank`` is 1-2),
         never a pass over (P, G)."""
-        order = areas.argsort(stable=True)
-        position = torch.empty_like(order)
-        position[order] = torch.arange(order.numel(), device=order.device)
-        pos = position[gt]  # unique per gt: one winner per point and rank
+        pos = APSAssigner._area_order(areas)[gt]  # unique per gt: one winner per point and rank
         rank = torch.full_like(gt, max_rank + 1)
         left = torch.ones_like(gt, dtype=torch.bool)
         for r in range(1, max_rank + 1):  # over ranks, not over gts
@@ -630,10 +636,7 @@ class APSAssigner(BaseAssigner):
         """
         num_gts, num_pairs = areas.numel(), costs.point.numel()
         device = areas.device
-        order = areas.argsort(stable=True)
-        rank = torch.empty_like(order)
-        rank[order] = torch.arange(num_gts, device=device)
-        pair_rank = rank[costs.gt]
+        pair_rank = self._area_order(areas)[costs.gt]
         is_pos = torch.zeros(num_pairs, dtype=torch.bool, device=device)
         excluded = torch.zeros_like(is_pos)
         todo = torch.arange(num_gts, device=device)
